@@ -1,0 +1,54 @@
+// The torchport command line. Thin by design: each command lives in its own module that is
+// imported only when that command runs, so `inspect` and `diff` never load TF.js.
+import yargs, { type Argv, type CommandModule } from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { InputError } from '../errors.js';
+
+interface CommandEntry {
+  name: string;
+  describe: string;
+  load: () => Promise<{ default: CommandModule }>;
+}
+
+const COMMANDS: CommandEntry[] = [
+  { name: 'inspect', describe: 'show what a PyTorch checkpoint holds', load: () => import('./commands/inspect.js') },
+];
+
+function version(): string {
+  return '0.1.0';
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const verbose = argv.includes('--verbose');
+  const entry = COMMANDS.find((c) => c.name === argv[0]);
+  let cli: Argv = yargs(argv)
+    .scriptName('torchport')
+    .usage('$0 <command> [options]')
+    .option('verbose', { type: 'boolean', describe: 'show stack traces and extra detail', global: true })
+    .version(version())
+    .strict()
+    .demandCommand(1, 'name a command (see --help)')
+    .recommendCommands()
+    .wrap(Math.min(110, process.stdout.columns ?? 100))
+    .fail((msg, err) => {
+      throw err ?? new InputError(msg);
+    });
+  if (entry) {
+    cli = cli.command((await entry.load()).default);
+  } else {
+    for (const c of COMMANDS) cli = cli.command(c.name, c.describe);
+  }
+  try {
+    await cli.parseAsync();
+  } catch (err) {
+    if (err instanceof InputError) {
+      process.stderr.write(`torchport: ${err.message}\n`);
+      if (verbose && err.stack) process.stderr.write(`${err.stack}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    throw err;
+  }
+}
+
+await main(hideBin(process.argv));
