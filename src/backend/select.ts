@@ -2,6 +2,7 @@
 // tfjs-node(-gpu) are optional packages (their install downloads libtensorflow), so they are
 // imported dynamically and their absence is normal.
 import * as tf from '@tensorflow/tfjs-core';
+import { registerWasmKernels } from './kernels/register.js';
 
 export type BackendRequest = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
 
@@ -27,6 +28,7 @@ async function tryNative(): Promise<BackendChoice | undefined> {
 async function useWasm(): Promise<BackendChoice> {
   await import('@tensorflow/tfjs-backend-wasm');
   if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend failed to initialise');
+  registerWasmKernels();
   return { name: 'wasm', detail: '@tensorflow/tfjs-backend-wasm (SIMD, 1 thread)' };
 }
 

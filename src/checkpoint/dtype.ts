@@ -1,5 +1,5 @@
 // Element-type helpers: byte sizes and widening of any numeric tensor to float32.
-import type { DType, TorchTensor } from './types.js';
+import type { DType, TensorData, TorchTensor } from './types.js';
 
 export const DTYPE_BYTES: Record<DType, number> = {
   float32: 4, float16: 2, bfloat16: 2, float64: 8,
@@ -37,4 +37,16 @@ export function toFloat32(t: TorchTensor): Float32Array {
     for (let i = 0; i < n.length; i++) out[i] = n[i];
   }
   return out;
+}
+
+type ArrayCtor = { new (buffer: ArrayBufferLike, byteOffset: number, length: number): TensorData };
+
+const ARRAY_CTOR: Record<DType, ArrayCtor> = {
+  float32: Float32Array, float16: Uint16Array, bfloat16: Uint16Array, float64: Float64Array,
+  int8: Int8Array, int16: Int16Array, int32: Int32Array, int64: BigInt64Array, uint8: Uint8Array, bool: Uint8Array,
+};
+
+/** A typed array of `dtype` over `length` elements of `buffer` from `byteOffset` (which must be aligned). */
+export function typedArrayOf(dtype: DType, buffer: ArrayBufferLike, byteOffset: number, length: number): TensorData {
+  return new ARRAY_CTOR[dtype](buffer, byteOffset, length);
 }

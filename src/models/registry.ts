@@ -17,6 +17,20 @@ function editDistance(a: string, b: string): number {
   return row[b.length];
 }
 
+/** The candidate nearest to `name` by case-insensitive edit distance (undefined when none). */
+export function closestName(name: string, candidates: Iterable<string>): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const candidate of candidates) {
+    const d = editDistance(name.toLowerCase(), candidate.toLowerCase());
+    if (d < bestDistance) {
+      bestDistance = d;
+      best = candidate;
+    }
+  }
+  return best;
+}
+
 export class Registry<T> {
   private readonly entries = new Map<string, T>();
 
@@ -39,16 +53,7 @@ export class Registry<T> {
   }
 
   closest(name: string): string | undefined {
-    let best: string | undefined;
-    let bestDistance = Infinity;
-    for (const candidate of this.entries.keys()) {
-      const d = editDistance(name.toLowerCase(), candidate.toLowerCase());
-      if (d < bestDistance) {
-        bestDistance = d;
-        best = candidate;
-      }
-    }
-    return best;
+    return closestName(name, this.entries.keys());
   }
 
   get(name: string): T {

@@ -1,0 +1,160 @@
+// Turns LazyTensors into contiguous CheckpointTensors: validates sizes against the storage before
+// touching memory, shares the file's bytes when a tensor is a contiguous, aligned, little-endian run
+// (zero copy), and otherwise copies once (gathering strided views, byte-swapping big-endian files).
+import { InputError } from '../errors.js';
+import { typedArrayOf } from './dtype.js';
+import { OrderedDict, PyInstance } from './pyobjects.js';
+import { CheckpointTensor, LazyTensor, UnsupportedTensor } from './storage.js';
+
+export interface MaterialiseContext {
+  file: string;
+  /** Bytes that copies may still allocate; bounds memory by the file size (stride-0 views can amplify). */
+  copyBudget: number;
+}
+
+function fail(ctx: MaterialiseContext, msg: string): never {
+  throw new InputError(msg, ctx.file);
+}
+
+function isContiguous(shape: number[], stride: number[]): boolean {
+  let expected = 1;
+  for (let d = shape.length - 1; d >= 0; d--) {
+    if (shape[d] !== 1 && stride[d] !== expected) return false;
+    expected *= shape[d];
+  }
+  return true;
+}
+
+function swapBytes(bytes: Uint8Array, size: number): void {
+  for (let i = 0; i + size <= bytes.length; i += size) bytes.subarray(i, i + size).reverse();
+}
+
+/** One element = `w` words of a Uint8/16/32 array (8-byte elements are two 32-bit words). */
+function wordView(bytes: Uint8Array, elementSize: number): { words: Uint8Array | Uint16Array | Uint32Array; w: number } {
+  const wordSize = Math.min(elementSize, 4);
+  const n = bytes.byteLength / wordSize;
+  const words = wordSize === 1 ? new Uint8Array(bytes.buffer, bytes.byteOffset, n)
+    : wordSize === 2 ? new Uint16Array(bytes.buffer, bytes.byteOffset, n)
+      : new Uint32Array(bytes.buffer, bytes.byteOffset, n);
+  return { words, w: elementSize / wordSize };
+}
+
+/** Copies a strided view into a fresh contiguous buffer. */
+function gather(src: Uint8Array, elementSize: number, offset: number, shape: number[], stride: number[], numel: number): ArrayBuffer {
+  const out = new ArrayBuffer(numel * elementSize);
+  const aligned = src.byteOffset % Math.min(elementSize, 4) === 0 ? src : new Uint8Array(src); // copies
+  const { words: s, w } = wordView(aligned, elementSize);
+  const { words: o } = wordView(new Uint8Array(out), elementSize);
+  const nd = shape.length;
+  const inner = shape[nd - 1];
+  const innerStep = stride[nd - 1] * w;
+  const rowWords = inner * w;
+  const idx = new Array<number>(nd).fill(0);
+  let base = offset * w;
+  for (let at = 0; at < o.length; at += rowWords) {
+    if (innerStep === w) {
+      o.set(s.subarray(base, base + rowWords), at);
+    } else if (w === 1) {
+      for (let j = 0, p = base; j < inner; j++, p += innerStep) o[at + j] = s[p];
+    } else {
+      for (let j = 0, p = base; j < rowWords; j += 2, p += innerStep) { o[at + j] = s[p]; o[at + j + 1] = s[p + 1]; }
+    }
+    for (let d = nd - 2; d >= 0; d--) {
+      base += stride[d] * w;
+      if (++idx[d] < shape[d]) break;
+      base -= shape[d] * stride[d] * w;
+      idx[d] = 0;
+    }
+  }
+  return out;
+}
+
+export function materialiseTensor(t: LazyTensor, name: string, ctx: MaterialiseContext): CheckpointTensor {
+  const { storage, offset, shape, stride } = t;
+  const { dtype, elementSize } = storage.type;
+  const where = `tensor '${name}'`;
+  if (!dtype) fail(ctx, `${where} has dtype ${storage.type.unsupported} (torch.${storage.type.name}), which torchport does not read`);
+  if (!storage.bytes) fail(ctx, `${where}: storage '${storage.key}' has no data`);
+  const bytes = storage.bytes;
+  if (offset < 0) fail(ctx, `${where} has a negative storage offset (${offset})`);
+  let numel = 1;
+  let last = offset;
+  for (let d = 0; d < shape.length; d++) {
+    if (shape[d] < 0) fail(ctx, `${where} has a negative size ([${shape.join(', ')}])`);
+    if (stride[d] < 0) fail(ctx, `${where} has a negative stride ([${stride.join(', ')}])`);
+    numel *= shape[d];
+    last += (shape[d] - 1) * stride[d];
+  }
+  if (!Number.isSafeInteger(numel) || !Number.isSafeInteger(last)) fail(ctx, `${where} has an impossible size ([${shape.join(', ')}])`);
+  const shapeCopy = shape.slice();
+  if (numel === 0) return new CheckpointTensor(dtype, shapeCopy, typedArrayOf(dtype, new ArrayBuffer(0), 0, 0), t.isParameter, t.requiresGrad);
+  if (last >= storage.numel) {
+    fail(ctx, `${where} (size [${shape.join(', ')}], stride [${stride.join(', ')}], offset ${offset}) reaches element ${last} `
+      + `but its storage '${storage.key}' holds ${storage.numel} ${dtype} elements`);
+  }
+  const start = offset * elementSize;
+  const nbytes = numel * elementSize;
+  if (isContiguous(shape, stride)) {
+    const byteOffset = bytes.byteOffset + start;
+    if (!storage.bigEndian && byteOffset % elementSize === 0) {
+      return new CheckpointTensor(dtype, shapeCopy, typedArrayOf(dtype, bytes.buffer, byteOffset, numel), t.isParameter, t.requiresGrad);
+    }
+  }
+  ctx.copyBudget -= nbytes;
+  if (ctx.copyBudget < 0) fail(ctx, `${where} (size [${shape.join(', ')}]) would need more memory than the file's size justifies (a stride-0 view?)`);
+  const buffer = isContiguous(shape, stride)
+    ? new Uint8Array(bytes.subarray(start, start + nbytes)).buffer // a copy (Buffer#slice would not be)
+    : gather(bytes, elementSize, offset, shape, stride, numel);
+  if (storage.bigEndian && elementSize > 1) swapBytes(new Uint8Array(buffer), elementSize);
+  return new CheckpointTensor(dtype, shapeCopy, typedArrayOf(dtype, buffer, 0, numel), t.isParameter, t.requiresGrad);
+}
+
+/**
+ * Replaces every LazyTensor reachable from `root` by its CheckpointTensor (in place; the same
+ * LazyTensor referenced twice becomes the same object) and returns the new root. Iterative, so a
+ * deeply nested file cannot overflow the call stack.
+ */
+export function materialiseAll(root: unknown, ctx: MaterialiseContext): unknown {
+  const done = new Map<LazyTensor, CheckpointTensor>();
+  const visit = (value: unknown, path: string): unknown => {
+    if (value instanceof UnsupportedTensor) fail(ctx, `tensor '${path}' is ${value.reason}, which torchport does not read`);
+    if (!(value instanceof LazyTensor)) return value;
+    let t = done.get(value);
+    if (!t) done.set(value, (t = materialiseTensor(value, path, ctx)));
+    return t;
+  };
+  const top = visit(root, '<root>');
+  const seen = new Set<object>();
+  const work: Array<[unknown, string]> = [[top, '']];
+  const join = (path: string, key: unknown): string => (path ? `${path}.${String(key)}` : String(key));
+  while (work.length) {
+    const [node, path] = work.pop() as [unknown, string];
+    if (typeof node !== 'object' || node === null || seen.has(node)) continue;
+    seen.add(node);
+    if (node instanceof Map) {
+      for (const [k, v] of node) {
+        const r = visit(v, join(path, k));
+        if (r !== v) node.set(k, r);
+        work.push([r, join(path, k)]);
+      }
+      if (node instanceof OrderedDict) work.push([node.attrs, path]);
+    } else if (Array.isArray(node)) {
+      for (let i = 0; i < node.length; i++) {
+        node[i] = visit(node[i], `${path}[${i}]`);
+        work.push([node[i], `${path}[${i}]`]);
+      }
+    } else if (node instanceof PyInstance) {
+      work.push([node.attrs, path], [node.args, `${path}(args)`]);
+      if (node.listItems) work.push([node.listItems, path]);
+      if (node.dictItems) work.push([node.dictItems, path]);
+      node.state = visit(node.state, `${path}(state)`);
+      work.push([node.state, `${path}(state)`]);
+    } else if (node instanceof Set) {
+      for (const v of node) {
+        const r = visit(v, `${path}{}`);
+        if (r !== v) { node.delete(v); node.add(r); }
+      }
+    }
+  }
+  return top;
+}

@@ -1,0 +1,120 @@
+// `convert`: checkpoint → TF.js weights folder that reloads without the source (model.json +
+// shards + the mapping used + the diff report), and `loadConverted` to get it back as a model.
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { writeDirAtomic } from '../io/atomic.js';
+import { readTfjsWeights, writeTfjsWeights } from '../io/tfjs-weights.js';
+import { InputError } from '../errors.js';
+import { applyPlan } from './apply.js';
+import { mapCheckpoint, type MapCheckpointOptions } from './pipeline.js';
+import type { DiffReport } from './report.js';
+import type { Mapping, ModelOptions } from './types.js';
+
+export const TORCHPORT_VERSION = '0.1.0';
+
+/** What `convert` records in model.json's userDefinedMetadata.torchport. */
+export interface ConvertedMetadata {
+  model: string;
+  options: ModelOptions;
+  mapping: string;
+  source: { file: string; sha256: string; bytes: number };
+  /** Parameters the checkpoint did not provide (only with allowMissing): initialised when loaded. */
+  missing: string[];
+}
+
+export interface ConvertOptions extends MapCheckpointOptions {
+  /** Write even when parameters are missing or mismatched (they are initialised on load). */
+  allowMissing?: boolean;
+}
+
+export interface ConvertResult {
+  report: DiffReport;
+  notes: string[];
+  /** False when the conversion was refused (incomplete without allowMissing). */
+  written: boolean;
+  files: string[];
+}
+
+/** The mapping files used, with the files they include, as written beside the weights. */
+function mappingRecord(m: Mapping): unknown {
+  return { name: m.name, file: basename(m.file), json: m.json, includes: m.includes.map((i) => mappingRecord(i.mapping)) };
+}
+
+export async function convertCheckpoint(path: string, outDir: string, opts: ConvertOptions = {}): Promise<ConvertResult> {
+  const mapped = mapCheckpoint(path, opts);
+  const { report, detection } = mapped;
+  const { best } = detection;
+  if (best.plan.conflicts.length > 0 || (!report.summary.complete && !opts.allowMissing)) {
+    return { report, notes: mapped.notes, written: false, files: [] };
+  }
+  const bytes = readFileSync(path);
+  const order = best.description.specs.map((s) => s.name);
+  const weights = applyPlan(best.plan, mapped.stateDict, order);
+  const metadata: ConvertedMetadata = {
+    model: best.model,
+    options: best.options,
+    mapping: best.mapping.name,
+    source: { file: basename(path), sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length },
+    missing: [...best.plan.missing.map((m) => m.target), ...best.plan.mismatched.map((m) => m.target)],
+  };
+  let files: string[] = [];
+  await writeDirAtomic(outDir, (tmp) => {
+    const json = writeTfjsWeights(tmp, weights, {
+      format: 'torchport-weights',
+      generatedBy: `torchport ${TORCHPORT_VERSION}`,
+      convertedBy: `torchport ${TORCHPORT_VERSION}`,
+      userDefinedMetadata: { torchport: metadata },
+    });
+    writeFileSync(join(tmp, 'mapping.json'), `${JSON.stringify(mappingRecord(best.mapping), null, 1)}\n`);
+    writeFileSync(join(tmp, 'diff-report.json'), `${JSON.stringify(report, null, 1)}\n`);
+    files = ['model.json', ...json.weightsManifest[0].paths, 'mapping.json', 'diff-report.json'];
+  });
+  return { report, notes: mapped.notes, written: true, files };
+}
+
+/** Reads the metadata `convert` left in a folder's model.json. */
+export function readConvertedMetadata(modelJson: { userDefinedMetadata?: Record<string, unknown> }, dir: string): ConvertedMetadata {
+  const meta = modelJson.userDefinedMetadata?.torchport as ConvertedMetadata | undefined;
+  if (!meta || typeof meta.model !== 'string' || typeof meta.options !== 'object') {
+    throw new InputError('model.json has no torchport metadata (userDefinedMetadata.torchport); was it written by `torchport convert`?', dir);
+  }
+  return meta;
+}
+
+export interface LoadConvertedOptions {
+  /** Override the feature layers the model returns. */
+  outIndices?: number[];
+}
+
+/**
+ * Loads a converted folder: the backbone (built from the recorded model name and options) and its
+ * WeightMap as TF.js tensors on the active backend. Parameters recorded as missing are initialised
+ * (seeded) and listed in `initialised`.
+ */
+export async function loadConverted(dir: string, opts: LoadConvertedOptions = {}) {
+  const { modelJson, weights } = readTfjsWeights(dir);
+  const metadata = readConvertedMetadata(modelJson, dir);
+  const tf = await import('@tensorflow/tfjs-core');
+  const { backbones } = await import('../models/backbones/registry.js');
+  if (!backbones.has(metadata.model)) throw new InputError(`model '${metadata.model}' is not a registered backbone (known: ${backbones.names().join(', ')})`, dir);
+  const options = opts.outIndices ? { ...metadata.options, outIndices: opts.outIndices } : metadata.options;
+  const model = backbones.get(metadata.model)(options);
+  const specs = new Map(model.specs.map((s) => [s.name, s]));
+  const map: Record<string, import('@tensorflow/tfjs-core').Tensor> = {};
+  for (const w of weights) {
+    const spec = specs.get(w.name);
+    if (!spec) throw new InputError(`weight '${w.name}' is not a parameter of ${metadata.model} with the recorded options`, dir);
+    if (spec.shape.join() !== w.shape.join()) throw new InputError(`weight '${w.name}' has shape [${w.shape.join(', ')}], the model needs [${spec.shape.join(', ')}]`, dir);
+    map[w.name] = tf.tensor(w.data, w.shape, 'float32');
+  }
+  const initialised = model.specs.filter((s) => !(s.name in map)).map((s) => s.name);
+  if (initialised.length > 0) {
+    const fresh = model.initWeights(0);
+    for (const [name, t] of Object.entries(fresh)) {
+      if (name in map) t.dispose();
+      else map[name] = t;
+    }
+  }
+  return { model, weights: map, metadata, initialised };
+}

@@ -1,0 +1,35 @@
+// Models as the mapping engine sees them: declared parameters and feature info, built WITHOUT
+// TF.js (the backbone's index module imports tfjs-core for its forward pass, so `diff`, `features`
+// and auto-detection build specs from its TF.js-free parts). Other model families register here.
+import { InputError } from '../errors.js';
+import { mobileNetV3Layout } from '../models/backbones/mobilenetv3/layout.js';
+import { resolveOptions, type MobileNetV3Options } from '../models/backbones/mobilenetv3/options.js';
+import { mobileNetV3Specs } from '../models/backbones/mobilenetv3/specs.js';
+import { LARGE, SMALL } from '../models/backbones/mobilenetv3/tables.js';
+import { Registry, RegistryError } from '../models/registry.js';
+import type { DescribeModel, ModelDescription } from './detect.js';
+import type { ModelOptions } from './types.js';
+
+/** Model name → its TF.js-free description (specs + feature info) for given options. */
+export const modelDescriptions = new Registry<(options: ModelOptions) => ModelDescription>('model');
+
+function describeMobileNetV3(variant: 'large' | 'small') {
+  return (options: ModelOptions): ModelDescription => {
+    const o = resolveOptions({ ...(options as Partial<MobileNetV3Options>), variant }, (v) => (v.variant === 'large' ? LARGE : SMALL).length + 1);
+    const layout = mobileNetV3Layout(o.variant, o.widthMult, o.family);
+    return { specs: mobileNetV3Specs(layout, o.numClasses, o.frozenStages), featureInfo: layout.featureInfo };
+  };
+}
+
+modelDescriptions.register('mobilenetv3_large', describeMobileNetV3('large'));
+modelDescriptions.register('mobilenetv3_small', describeMobileNetV3('small'));
+
+/** Describes `model` with `options`; unknown names and bad options are InputErrors. */
+export const describeModel: DescribeModel = (model, options) => {
+  try {
+    return modelDescriptions.get(model)(options);
+  } catch (err) {
+    if (err instanceof RegistryError) throw new InputError(err.message);
+    throw err;
+  }
+};

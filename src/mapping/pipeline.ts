@@ -1,0 +1,64 @@
+// read → unwrap → detect/force a mapping → plan: the part of `convert` and `diff` that needs no TF.js.
+import { extractStateDict, type ExtractOptions } from '../checkpoint/extract.js';
+import { readCheckpoint } from '../checkpoint/read.js';
+import type { StateDict } from '../checkpoint/types.js';
+import { detectMapping, type Detection } from './detect.js';
+import { BUILTIN_MAPPINGS_DIR, loadAllMappings, loadMapping } from './load.js';
+import { describeModel } from './models.js';
+import type { SourceSpec } from './plan.js';
+import { buildReport, type DiffReport } from './report.js';
+import type { ModelOptions } from './types.js';
+
+export interface MapCheckpointOptions {
+  /** Force this mapping (a name in the mapping folders, or a path to a .json file). */
+  mapping?: string;
+  /** Load into this model (else: whichever model the best mapping targets). */
+  model?: string;
+  /** Model options that override the mapping's facts and inferred values. */
+  options?: ModelOptions;
+  /** Where the state dict sits in the checkpoint / which prefix to strip (see extractStateDict). */
+  extract?: Omit<ExtractOptions, 'file'>;
+  /** Folders with mapping files (default: the shipped `mappings/`). */
+  mappingDirs?: string[];
+  allowUnknownGlobals?: boolean;
+}
+
+export interface MappedCheckpoint {
+  stateDict: StateDict;
+  sources: SourceSpec[];
+  detection: Detection;
+  report: DiffReport;
+  /** What unwrapping did (e.g. "stripped 'module.' from all 312 keys"), and reader warnings. */
+  notes: string[];
+}
+
+export function sourceSpecs(stateDict: StateDict): SourceSpec[] {
+  return [...stateDict].map(([key, t]) => ({ key, shape: t.shape, dtype: t.dtype }));
+}
+
+/** Plans `sources` against the shipped (or given) mappings: detection unless a mapping is forced. */
+export function detectForSources(sources: SourceSpec[], opts: Omit<MapCheckpointOptions, 'extract' | 'allowUnknownGlobals'> = {}): Detection {
+  const dirs = opts.mappingDirs ?? [BUILTIN_MAPPINGS_DIR];
+  const common = { model: opts.model, options: opts.options };
+  if (opts.mapping) return detectMapping(sources, [loadMapping(opts.mapping, dirs)], describeModel, { ...common, forced: true });
+  const mappings = loadAllMappings(dirs);
+  const detected = detectMapping(sources, mappings, describeModel, common);
+  if (detected.ranked.some((c) => !c.skipped)) return detected;
+  // No fingerprint matched (e.g. another architecture): report against the closest mapping anyway.
+  const fallback = detectMapping(sources, mappings, describeModel, { ...common, forced: true });
+  return { ...fallback, ranked: detected.ranked, forced: false };
+}
+
+export function mapCheckpoint(path: string, opts: MapCheckpointOptions = {}): MappedCheckpoint {
+  const file = readCheckpoint(path, { allowUnknownGlobals: opts.allowUnknownGlobals });
+  const extracted = extractStateDict(file.object, { ...opts.extract, file: path });
+  const sources = sourceSpecs(extracted.stateDict);
+  const detection = detectForSources(sources, opts);
+  return {
+    stateDict: extracted.stateDict,
+    sources,
+    detection,
+    report: buildReport(detection, path),
+    notes: [...file.warnings, ...extracted.notes],
+  };
+}

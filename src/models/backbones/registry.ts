@@ -1,0 +1,16 @@
+// The backbone registry: name → factory taking that backbone's options.
+import { Registry } from '../registry.js';
+import { createMobileNetV3, type MobileNetV3, type MobileNetV3Options } from './mobilenetv3/index.js';
+import type { Backbone } from './types.js';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each entry validates its own options
+export type BackboneFactory<O = any, B extends Backbone = Backbone> = (options: O) => B;
+
+export const backbones = new Registry<BackboneFactory>('backbone');
+
+backbones.register('mobilenetv3_large', (opts: Omit<MobileNetV3Options, 'variant'> = {}): MobileNetV3 =>
+  createMobileNetV3({ ...opts, variant: 'large' }),
+);
+backbones.register('mobilenetv3_small', (opts: Omit<MobileNetV3Options, 'variant'> = {}): MobileNetV3 =>
+  createMobileNetV3({ ...opts, variant: 'small' }),
+);

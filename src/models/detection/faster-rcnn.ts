@@ -1,0 +1,204 @@
+// Faster R-CNN (backbone → FPN → RPN → RoI head) built from a FasterRCNNConfig. The model is a set
+// of pure stage functions of (weights, inputs), so inference (`predict`) and training compose the
+// same pieces. Parameter names: `backbone.*` (the backbone's own names), `neck.*`, `rpn.*`,
+// `roi_head.*`.
+import * as tf from '@tensorflow/tfjs-core';
+import { InputError } from '../../errors.js';
+import { backbones } from '../backbones/registry.js';
+import type { Backbone } from '../backbones/types.js';
+import { initWeights as initFromRule } from '../layers/init.js';
+import type { WeightMap } from '../layers/weights.js';
+import { necks } from '../necks/registry.js';
+import type { Neck } from '../necks/types.js';
+import type { ParamSpec } from '../params.js';
+import { generateAnchors, numLevels } from './anchors.js';
+import type { FasterRCNNConfig } from './config.js';
+import { boxHead, boxPredictor, postprocessDetections, roiHeadSpecs, type Detections } from './roi-head.js';
+import { multiScaleRoIAlign } from './roi-align.js';
+import { filterProposals, rpnHead, rpnHeadSpecs, type Proposals, type RPNHeadOutput } from './rpn.js';
+import { boxesToOriginal, transformImages, type RGBImage } from './transform.js';
+import { subWeights } from './weights.js';
+
+export interface FeaturesOutput {
+  /** FPN outputs, NHWC, finest first (torchvision's '0', '1', ..., 'pool'). */
+  features: tf.Tensor4D[];
+  /** Train mode: BatchNorm running statistics to assign after the step (backbone names, prefixed). */
+  bnUpdates?: WeightMap;
+}
+
+export interface FasterRCNN {
+  config: FasterRCNNConfig;
+  backbone: Backbone;
+  neck: Neck;
+  /** Every parameter, with its prefix. */
+  specs: ParamSpec[];
+  /** Fresh weights (seeded), initialised as torchvision initialises each part. */
+  initWeights(seed?: number): WeightMap;
+  /** Backbone + FPN on a transformed NHWC batch. */
+  features(weights: WeightMap, images: tf.Tensor4D, opts?: { training?: boolean }): FeaturesOutput;
+  /** RPN head on every FPN level. */
+  rpnHead(weights: WeightMap, features: tf.Tensor4D[]): RPNHeadOutput;
+  /** Anchors for these FPN outputs of a padded batch of `[h, w]` (the same for every image). */
+  anchors(features: tf.Tensor4D[], paddedSize: [number, number]): { anchors: Float32Array; numPerLevel: number[] };
+  /** Proposal filtering for one image, from that image's objectness logits and deltas. */
+  proposals(
+    anchors: Float32Array,
+    objectness: Float32Array,
+    deltas: Float32Array,
+    numAnchorsPerLevel: number[],
+    imageSize: [number, number],
+    training: boolean,
+  ): Proposals;
+  /** MultiScaleRoIAlign over the configured levels: `[totalRois, P, P, C]`, differentiable. */
+  roiAlign(features: tf.Tensor4D[], boxesPerImage: Float32Array[], imageSizes: Array<[number, number]>): tf.Tensor4D;
+  /** TwoMLPHead + FastRCNNPredictor. */
+  roiHead(weights: WeightMap, pooled: tf.Tensor4D): { classLogits: tf.Tensor2D; boxDeltas: tf.Tensor2D };
+  /** Post-processing for one image, boxes in resized-image pixels. */
+  postprocess(classLogits: Float32Array, boxDeltas: Float32Array, proposals: Float32Array, imageSize: [number, number]): Detections;
+  /** The whole eval-mode pipeline; boxes in original-image pixels. */
+  predict(weights: WeightMap, images: RGBImage[]): Promise<Detections[]>;
+}
+
+function prefixed(prefix: string, specs: ParamSpec[]): ParamSpec[] {
+  return specs.map((s) => ({ ...s, name: `${prefix}${s.name}` }));
+}
+
+function buildBackbone(config: FasterRCNNConfig): Backbone {
+  const { type, ...options } = config.backbone;
+  return backbones.get(type)(options);
+}
+
+function neckInChannels(config: FasterRCNNConfig, backbone: Backbone): number[] {
+  const declared = config.neck.inChannels;
+  const fromBackbone = config.backbone.outIndices.map((index) => {
+    const info = backbone.featureInfo.find((fi) => fi.index === index);
+    if (!info) throw new InputError(`backbone ${config.backbone.type} has no feature layer ${index}`);
+    return info.channels;
+  });
+  if (declared === 'auto') return fromBackbone;
+  if (declared.length !== fromBackbone.length || declared.some((c, i) => c !== fromBackbone[i])) {
+    throw new InputError(
+      `neck.inChannels [${declared.join(', ')}] disagree with the backbone's outputs [${fromBackbone.join(', ')}] ` +
+        `(outIndices [${config.backbone.outIndices.join(', ')}]); use inChannels: 'auto'`,
+    );
+  }
+  return declared;
+}
+
+export function createFasterRCNN(config: FasterRCNNConfig): FasterRCNN {
+  const backbone = buildBackbone(config);
+  const neck = necks.get(config.neck.type)(config.neck, neckInChannels(config, backbone));
+  if (numLevels(config.rpn.anchors) !== neck.numOuts) {
+    throw new InputError(`rpn.anchors describe ${numLevels(config.rpn.anchors)} levels but the neck gives ${neck.numOuts}`);
+  }
+  const bad = config.roiHead.featmapLevels.find((l) => !(l >= 0 && l < neck.numOuts));
+  if (bad !== undefined) throw new InputError(`roiHead.featmapLevels has ${bad}, the neck gives levels 0..${neck.numOuts - 1}`);
+  const ownSpecs = [
+    ...prefixed('neck.', neck.specs),
+    ...prefixed('rpn.', rpnHeadSpecs(config.rpn, neck.outChannels)),
+    ...prefixed('roi_head.', roiHeadSpecs(config.roiHead, neck.outChannels)),
+  ];
+  const specs = [...prefixed('backbone.', backbone.specs), ...ownSpecs];
+  const roiOpts = {
+    outputSize: config.roiHead.outputSize,
+    samplingRatio: config.roiHead.samplingRatio,
+    aligned: config.roiHead.aligned,
+    canonicalScale: config.roiHead.canonicalScale,
+    canonicalLevel: config.roiHead.canonicalLevel,
+  };
+
+  const model: FasterRCNN = {
+    config,
+    backbone,
+    neck,
+    specs,
+    initWeights(seed = 0) {
+      const out: WeightMap = {};
+      for (const [name, t] of Object.entries(backbone.initWeights(seed))) out[`backbone.${name}`] = t;
+      // torchvision: FPN convs kaiming_uniform(a=1) (std 1/sqrt(fan_in)), RPN convs N(0, 0.01),
+      // Linear layers U(±1/sqrt(fan_in)) (std 1/sqrt(3 fan_in)); biases 0 here.
+      const own = initFromRule(
+        ownSpecs,
+        (s) => {
+          if (s.kind === 'vector') return 'zeros';
+          if (s.name.startsWith('rpn.')) return { normal: 0.01 };
+          const fanIn = s.kind === 'conv2d' ? s.shape[0] * s.shape[1] * s.shape[2] : s.shape[0];
+          return { normal: s.kind === 'dense' ? 1 / Math.sqrt(3 * fanIn) : 1 / Math.sqrt(fanIn) };
+        },
+        seed + backbone.specs.length,
+      );
+      return Object.assign(out, own);
+    },
+    features(weights, images, opts = {}) {
+      const out = backbone.forward(subWeights(weights, 'backbone.'), images, { training: opts.training ?? false });
+      const features = neck.forward(subWeights(weights, 'neck.'), out.features);
+      if (!out.bnUpdates) return { features };
+      const bnUpdates: WeightMap = {};
+      for (const [name, t] of Object.entries(out.bnUpdates)) bnUpdates[`backbone.${name}`] = t;
+      return { features, bnUpdates };
+    },
+    rpnHead(weights, features) {
+      return rpnHead(subWeights(weights, 'rpn.'), features);
+    },
+    anchors(features, paddedSize) {
+      return generateAnchors(config.rpn.anchors, features.map((x) => [x.shape[1], x.shape[2]] as [number, number]), paddedSize);
+    },
+    proposals(anchors, objectness, deltas, numAnchorsPerLevel, imageSize, training) {
+      return filterProposals(config.rpn, anchors, objectness, deltas, numAnchorsPerLevel, imageSize, training);
+    },
+    roiAlign(features, boxesPerImage, imageSizes) {
+      return multiScaleRoIAlign(config.roiHead.featmapLevels.map((l) => features[l]), boxesPerImage, imageSizes, roiOpts);
+    },
+    roiHead(weights, pooled) {
+      const w = subWeights(weights, 'roi_head.');
+      return boxPredictor(w, boxHead(w, pooled));
+    },
+    postprocess(classLogits, boxDeltas, proposals, imageSize) {
+      return postprocessDetections(config.roiHead, classLogits, boxDeltas, proposals, imageSize);
+    },
+    async predict(weights, images) {
+      const batch = transformImages(images, config.transform);
+      const input = tf.tensor4d(batch.data, batch.shape);
+      const { features } = tf.tidy(() => model.features(weights, input));
+      input.dispose();
+      const head = tf.tidy(() => model.rpnHead(weights, features));
+      const [objectness, deltas] = await Promise.all([head.objectness.data(), head.deltas.data()]);
+      head.objectness.dispose();
+      head.deltas.dispose();
+      const { anchors, numPerLevel } = model.anchors(features, [batch.shape[1], batch.shape[2]]);
+      const total = anchors.length / 4;
+      const proposals = batch.imageSizes.map((size, b) =>
+        model.proposals(
+          anchors,
+          (objectness as Float32Array).subarray(b * total, (b + 1) * total),
+          (deltas as Float32Array).subarray(b * total * 4, (b + 1) * total * 4),
+          numPerLevel,
+          size,
+          false,
+        ),
+      );
+      const pooled = model.roiAlign(features, proposals.map((p) => p.boxes), batch.imageSizes);
+      features.forEach((x) => x.dispose());
+      const { classLogits, boxDeltas } = tf.tidy(() => model.roiHead(weights, pooled));
+      pooled.dispose();
+      const [logits, regression] = await Promise.all([classLogits.data(), boxDeltas.data()]);
+      classLogits.dispose();
+      boxDeltas.dispose();
+      const k = config.roiHead.numClasses;
+      let start = 0;
+      return proposals.map((p, b) => {
+        const n = p.boxes.length / 4;
+        const det = model.postprocess(
+          (logits as Float32Array).subarray(start * k, (start + n) * k),
+          (regression as Float32Array).subarray(start * 4 * k, (start + n) * 4 * k),
+          p.boxes,
+          batch.imageSizes[b],
+        );
+        start += n;
+        boxesToOriginal(det.boxes, batch.imageSizes[b], batch.originalSizes[b]);
+        return det;
+      });
+    },
+  };
+  return model;
+}

@@ -1,0 +1,97 @@
+// The RoI head of torchvision's Faster R-CNN: TwoMLPHead (fc6, fc7 with ReLU), FastRCNNPredictor
+// (cls_score, bbox_pred) and postprocess_detections.
+// fc6 is applied to the pooled features flattened in NCHW order (channel-major), as torchvision
+// flattens them: pooled NHWC RoIs are transposed before flattening, so fc6 keeps PyTorch's column
+// order and converts as a plain Linear.
+// Parameters: `fc6`, `fc7`, `cls_score`, `bbox_pred` (each `.weight` [in, out] and `.bias`).
+import * as tf from '@tensorflow/tfjs-core';
+import type { ParamSpec } from '../params.js';
+import { decodeBoxes } from './box-coder.js';
+import { batchedNms, clipBoxes, removeSmallBoxes, selectBoxes } from './boxes.js';
+import type { RoIHeadConfig } from './config.js';
+import { denseSpecs } from '../layers/specs.js';
+import { dense } from './layers.js';
+import type { WeightMap } from '../layers/weights.js';
+
+export function roiHeadSpecs(config: RoIHeadConfig, channels: number): ParamSpec[] {
+  const rep = config.representationSize;
+  const k = config.numClasses;
+  return [
+    ...denseSpecs('fc6', channels * config.outputSize * config.outputSize, rep),
+    ...denseSpecs('fc7', rep, rep),
+    ...denseSpecs('cls_score', rep, k),
+    ...denseSpecs('bbox_pred', rep, 4 * k),
+  ];
+}
+
+/** TwoMLPHead: `[R, P, P, C]` pooled RoIs → `[R, representationSize]`. */
+export function boxHead(weights: WeightMap, pooled: tf.Tensor4D): tf.Tensor2D {
+  const [r, p, , c] = pooled.shape;
+  const flat = tf.reshape(tf.transpose(pooled, [0, 3, 1, 2]), [r, c * p * p]) as tf.Tensor2D;
+  return tf.relu(dense(weights, 'fc7', tf.relu(dense(weights, 'fc6', flat))));
+}
+
+/** FastRCNNPredictor: class logits `[R, K]` and class-specific box deltas `[R, 4K]`. */
+export function boxPredictor(weights: WeightMap, x: tf.Tensor2D): { classLogits: tf.Tensor2D; boxDeltas: tf.Tensor2D } {
+  return { classLogits: dense(weights, 'cls_score', x), boxDeltas: dense(weights, 'bbox_pred', x) };
+}
+
+export interface Detections {
+  /** Flat (x1, y1, x2, y2) rows, best first. */
+  boxes: Float32Array;
+  scores: Float32Array;
+  /** Class ids as torchvision numbers them (1..K-1; 0 is background and never reported). */
+  labels: Int32Array;
+}
+
+const f = Math.fround;
+
+/** Row-wise softmax in float32 (max subtracted first, as torch does). */
+function softmaxRows(logits: Float32Array, k: number): Float32Array {
+  const out = new Float32Array(logits.length);
+  for (let r = 0; r < logits.length; r += k) {
+    let max = -Infinity;
+    for (let j = 0; j < k; j++) max = Math.max(max, logits[r + j]);
+    let sum = 0;
+    for (let j = 0; j < k; j++) {
+      out[r + j] = f(Math.exp(f(logits[r + j] - max)));
+      sum = f(sum + out[r + j]);
+    }
+    for (let j = 0; j < k; j++) out[r + j] = f(out[r + j] / sum);
+  }
+  return out;
+}
+
+/**
+ * torchvision's postprocess_detections for one image: softmax, per-class decode, clip, drop the
+ * background column, score > threshold, drop boxes under 0.01 px, per-class NMS, keep the best
+ * `detectionsPerImg`. Boxes are in resized-image pixels; `imageSize` is `[h, w]`.
+ */
+export function postprocessDetections(
+  config: RoIHeadConfig,
+  classLogits: Float32Array,
+  boxDeltas: Float32Array,
+  proposals: Float32Array,
+  imageSize: [number, number],
+): Detections {
+  const k = config.numClasses;
+  const scores = softmaxRows(classLogits, k);
+  const boxes = clipBoxes(decodeBoxes(boxDeltas, proposals, config.bboxRegWeights), imageSize[0], imageSize[1]);
+  const candidates: number[] = [];
+  const n = proposals.length / 4;
+  for (let r = 0; r < n; r++) {
+    for (let j = 1; j < k; j++) if (scores[r * k + j] > config.scoreThresh) candidates.push(r * k + j);
+  }
+  let candBoxes = selectBoxes(boxes, candidates);
+  const sized = removeSmallBoxes(candBoxes, 1e-2);
+  const ids = sized.map((i) => candidates[i]);
+  candBoxes = selectBoxes(candBoxes, sized);
+  const candScores = Float32Array.from(ids, (i) => scores[i]);
+  const candLabels = Int32Array.from(ids, (i) => i % k);
+  const keep = batchedNms(candBoxes, candScores, candLabels, config.nmsThresh).slice(0, config.detectionsPerImg);
+  return {
+    boxes: selectBoxes(candBoxes, keep),
+    scores: Float32Array.from(keep, (i) => candScores[i]),
+    labels: Int32Array.from(keep, (i) => candLabels[i]),
+  };
+}

@@ -1,0 +1,41 @@
+// Convolution + BatchNorm + activation, the unit every MobileNet/ResNet-style layer is made of.
+// Padding is PyTorch's: `padding` zeros on every side (k // 2 for odd kernels), never TF's 'same',
+// which pads asymmetrically (bottom/right only) for stride 2 on even inputs.
+// In inference the BatchNorm is folded into the kernel and bias so tfjs runs one fused kernel.
+import * as tf from '@tensorflow/tfjs-core';
+import { activate, splitFusable, type Activation } from './activations.js';
+import { batchNormScaleShift, batchNormTrain, type BatchNormParams, type NormMode, type RunningStats } from './batchnorm.js';
+
+export interface ConvOptions {
+  stride: number;
+  /** Zero padding on each side; defaults to floor(kernel / 2) like PyTorch's `padding=k // 2`. */
+  padding?: number;
+  /** Depthwise kernel `[kh, kw, C, 1]` instead of a regular HWIO kernel. */
+  depthwise?: boolean;
+  activation: Activation;
+}
+
+function convolve(x: tf.Tensor4D, kernel: tf.Tensor4D, opts: ConvOptions, bias?: tf.Tensor1D, fused: 'linear' | 'relu' = 'linear'): tf.Tensor4D {
+  const pad = opts.padding ?? Math.floor(kernel.shape[0] / 2);
+  const args = { x, filter: kernel, strides: opts.stride, pad, bias, activation: fused };
+  return opts.depthwise ? tf.fused.depthwiseConv2d(args) : tf.fused.conv2d(args);
+}
+
+/** conv → BatchNorm → activation. `running` is set when the BatchNorm used batch statistics. */
+export function convBnAct(
+  x: tf.Tensor4D,
+  kernel: tf.Tensor4D,
+  bn: BatchNormParams,
+  norm: NormMode,
+  opts: ConvOptions,
+): { y: tf.Tensor4D; running?: RunningStats } {
+  if (norm.batchStats) {
+    const { y, running } = batchNormTrain(convolve(x, kernel, opts), bn, norm);
+    return { y: activate(y, opts.activation), running };
+  }
+  const { scale, shift } = batchNormScaleShift(bn, norm.eps);
+  // HWIO scales the output channel (last axis); depthwise [kh, kw, C, 1] scales axis 2.
+  const folded = tf.mul(kernel, opts.depthwise ? tf.reshape(scale, [-1, 1]) : scale) as tf.Tensor4D;
+  const { fused, after } = splitFusable(opts.activation);
+  return { y: activate(convolve(x, folded, opts, shift, fused), after) };
+}

@@ -1,0 +1,8 @@
+// Necks by config `type`.
+import { Registry } from '../registry.js';
+import type { FPNConfig } from '../detection/config.js';
+import { createFPN } from './fpn.js';
+import type { NeckBuilder } from './types.js';
+
+export const necks = new Registry<NeckBuilder<FPNConfig>>('neck');
+necks.register('FPN', createFPN);

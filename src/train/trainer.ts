@@ -1,0 +1,188 @@
+// The training loop: for each batch, losses and gradients on a tape, optional clipping, one SGD
+// step at the scheduled learning rate; progress, a JSON-lines log, evaluation every N epochs and
+// atomic checkpoints (`latest` every epoch and on Ctrl-C, `best` by a metric) that `resume`
+// continues exactly: same weights, momentum, learning-rate step, data order and RNG state.
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { clipByGlobalNorm } from './clip.js';
+import { loadCheckpoint, saveCheckpoint, type TrainState } from './checkpoint.js';
+import { JsonLog } from './log.js';
+import { defaultProgress, type IterationInfo, type Progress } from './progress.js';
+import type { LrSchedule } from './schedule.js';
+import type { Sgd } from './sgd.js';
+import type { BatchSource, TrainableModel } from './types.js';
+
+export interface TrainerOptions<B> {
+  model: TrainableModel<B>;
+  data: BatchSource<B>;
+  /** Holds exactly the variables that train (frozen stages left out). */
+  optimizer: Sgd;
+  lrAt: LrSchedule;
+  maxEpochs: number;
+  workDir: string;
+  gradClip?: { maxNorm: number };
+  /** Runs after every `evalInterval` epochs and after the last; returns metrics such as bbox_mAP. */
+  evaluate?: (epoch: number) => Promise<Record<string, number>>;
+  evalInterval?: number;
+  /** The metric that picks the `best` checkpoint (higher is better). */
+  bestMetric?: string;
+  progress?: Progress;
+  /** Continue from `<workDir>/latest`. */
+  resume?: boolean;
+  /** Ctrl-C saves `latest` and stops after the current iteration (default true). */
+  handleSigint?: boolean;
+  /** Called after every iteration (tests use it to watch the tensor count or to stop). */
+  afterIteration?: (info: IterationInfo) => void;
+}
+
+export interface TrainResult {
+  status: 'finished' | 'interrupted';
+  state: TrainState;
+  /** The last evaluation's metrics. */
+  metrics?: Record<string, number>;
+}
+
+export class NonFiniteLossError extends Error {}
+
+interface StepValues {
+  loss: number;
+  terms: Record<string, number>;
+  gradNorm?: number;
+}
+
+export class Trainer<B> {
+  private stopRequested = false;
+  readonly latestDir: string;
+  readonly bestDir: string;
+  readonly log: JsonLog;
+
+  constructor(private readonly o: TrainerOptions<B>) {
+    this.latestDir = join(o.workDir, 'latest');
+    this.bestDir = join(o.workDir, 'best');
+    this.log = new JsonLog(join(o.workDir, 'train.log.jsonl'));
+  }
+
+  /** Stops after the current iteration, saving `latest` (what Ctrl-C does). */
+  requestStop(): void {
+    this.stopRequested = true;
+  }
+
+  async fit(): Promise<TrainResult> {
+    const { model, data, optimizer, maxEpochs } = this.o;
+    const progress = this.o.progress ?? defaultProgress();
+    const variables = model.namedVariables();
+    let state: TrainState = { epoch: 0, batch: 0, iteration: 0 };
+    if (this.o.resume) {
+      state = loadCheckpoint(this.latestDir, variables, optimizer);
+      if (state.rng !== undefined) model.rng?.setState(state.rng);
+      progress.message(`resumed from ${this.latestDir}: epoch ${state.epoch + 1}, batch ${state.batch}, iteration ${state.iteration}`);
+      this.log.write({ mode: 'event', event: 'resume', ...state });
+    }
+    const onSigint = () => {
+      if (this.stopRequested) process.exit(130);
+      progress.message('interrupted: saving a checkpoint after this iteration (Ctrl-C again to quit at once)');
+      this.requestStop();
+    };
+    if (this.o.handleSigint ?? true) process.on('SIGINT', onSigint);
+    const totalIterations = maxEpochs * data.batchesPerEpoch;
+    const started = performance.now();
+    const startIteration = state.iteration;
+    const save = async (dir: string) => saveCheckpoint(dir, variables, optimizer, { ...state, rng: model.rng?.getState() });
+    let metrics: Record<string, number> | undefined;
+    try {
+      while (state.epoch < maxEpochs) {
+        for await (const batch of data.batches(state.epoch, state.batch)) {
+          const lr = this.o.lrAt(state.iteration);
+          let values: StepValues;
+          try {
+            values = await this.step(batch, lr, `epoch ${state.epoch + 1}, batch ${state.batch + 1} (iteration ${state.iteration + 1})`);
+          } finally {
+            data.dispose(batch);
+          }
+          state.batch++;
+          state.iteration++;
+          const done = state.iteration - startIteration;
+          const rate = done / ((performance.now() - started) / 1000);
+          const info: IterationInfo = {
+            epoch: state.epoch, maxEpochs, batch: state.batch, batchesPerEpoch: data.batchesPerEpoch,
+            iteration: state.iteration, totalIterations, lr, ...values,
+            itersPerSecond: rate, etaSeconds: (totalIterations - state.iteration) / rate,
+          };
+          this.log.write({ mode: 'train', epoch: state.epoch + 1, iter: state.batch, iteration: state.iteration, lr, loss: values.loss, ...values.terms, grad_norm: values.gradNorm });
+          progress.iteration(info);
+          this.o.afterIteration?.(info);
+          if (this.stopRequested) {
+            await save(this.latestDir);
+            progress.message(`checkpoint saved to ${this.latestDir}; continue with --resume`);
+            this.log.write({ mode: 'event', event: 'interrupted', ...state });
+            return { status: 'interrupted', state, metrics };
+          }
+        }
+        const epoch = state.epoch;
+        state = { ...state, epoch: epoch + 1, batch: 0 };
+        await save(this.latestDir);
+        const interval = this.o.evalInterval ?? 1;
+        if (this.o.evaluate && ((epoch + 1) % interval === 0 || epoch + 1 === maxEpochs)) {
+          metrics = await this.o.evaluate(epoch);
+          this.log.write({ mode: 'val', epoch: epoch + 1, iteration: state.iteration, ...metrics });
+          progress.message(`epoch ${epoch + 1}: ${Object.entries(metrics).filter(([, v]) => typeof v === 'number').map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ')}`);
+          await this.updateBest(metrics, epoch, state, save, progress);
+        }
+      }
+      return { status: 'finished', state, metrics };
+    } finally {
+      progress.close();
+      process.off('SIGINT', onSigint);
+    }
+  }
+
+  private async updateBest(metrics: Record<string, number>, epoch: number, state: TrainState, save: (dir: string) => Promise<void>, progress: Progress): Promise<void> {
+    const metric = this.o.bestMetric ?? 'bbox_mAP';
+    const value = metrics[metric];
+    if (typeof value !== 'number' || !Number.isFinite(value)) return;
+    if (state.best && state.best.value >= value) return;
+    state.best = { metric, value, epoch: epoch + 1 };
+    await save(this.latestDir); // latest records the new best too, so a resumed run compares against it
+    await save(this.bestDir);
+    progress.message(`new best ${metric} ${value.toFixed(4)}: saved ${this.bestDir}`);
+  }
+
+  /** One iteration; the tensor count after it equals the count before it. */
+  private async step(batch: B, lr: number, where: string): Promise<StepValues> {
+    const { model, optimizer, gradClip } = this.o;
+    let terms: Record<string, tf.Scalar> = {};
+    const { value, grads } = tf.variableGrads(() => {
+      const out = model.computeLoss(batch);
+      terms = out.terms;
+      for (const t of Object.values(terms)) tf.keep(t);
+      return out.total;
+    }, optimizer.variables);
+    const names = Object.keys(terms);
+    const owned: tf.Tensor[] = [value, ...Object.values(terms), ...Object.values(grads)];
+    try {
+      const packed = tf.tidy(() => tf.stack([value, ...names.map((n) => terms[n])]));
+      owned.push(packed);
+      const numbers = Array.from(await packed.data());
+      const values: StepValues = { loss: numbers[0], terms: Object.fromEntries(names.map((n, i) => [n, numbers[i + 1]])) };
+      if (!numbers.every(Number.isFinite)) {
+        throw new NonFiniteLossError(
+          `loss is not finite at ${where} (loss ${values.loss}` +
+            `${names.map((n) => `, ${n} ${values.terms[n]}`).join('')}); stopped without saving, ` +
+            `the last good checkpoint is ${this.latestDir}. Try a lower lr, a longer warm-up or gradient clipping.`,
+        );
+      }
+      let step = grads as Record<string, tf.Tensor>;
+      if (gradClip) {
+        const clipped = clipByGlobalNorm(step, gradClip.maxNorm);
+        owned.push(clipped.norm, ...Object.values(clipped.grads));
+        values.gradNorm = (await clipped.norm.data())[0];
+        step = clipped.grads;
+      }
+      optimizer.lr = lr;
+      optimizer.step(step);
+      return values;
+    } finally {
+      tf.dispose(owned);
+    }
+  }
+}

@@ -1,0 +1,39 @@
+// The contracts between the trainer and what it trains: a model adapter and a batch source.
+import type * as tf from '@tensorflow/tfjs-core';
+
+export interface LossOutput {
+  /** The scalar that is differentiated. */
+  total: tf.Scalar;
+  /** Named parts for logging (mmdet names: loss_cls, loss_bbox, loss_rpn_cls, ...). */
+  terms: Record<string, tf.Scalar>;
+}
+
+/** Serializable random-number state, so a resumed run samples exactly what the first run would have. */
+export interface RngHolder {
+  getState(): unknown;
+  setState(state: unknown): void;
+}
+
+export interface TrainableModel<B> {
+  /**
+   * Every variable a checkpoint holds, by canonical name: trainable ones and buffers (BatchNorm
+   * running statistics). Which ones train is decided by the variables given to the optimiser.
+   */
+  namedVariables(): Map<string, tf.Variable>;
+  /** Forward pass and losses of one batch, in training mode. Called inside a gradient tape. */
+  computeLoss(batch: B): LossOutput;
+  /** Optional random state used by computeLoss (e.g. RoI samplers). */
+  rng?: RngHolder;
+}
+
+export interface BatchSource<B> {
+  /** Batches in one epoch. */
+  readonly batchesPerEpoch: number;
+  /**
+   * The batches of `epoch` (0-based) from batch index `start` on. The order must depend only on
+   * the epoch (e.g. a shuffle seeded by seed + epoch), so a resumed run sees the same data.
+   */
+  batches(epoch: number, start: number): AsyncIterable<B>;
+  /** Frees a batch's tensors once the trainer is done with it. */
+  dispose(batch: B): void;
+}

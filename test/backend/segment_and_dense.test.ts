@@ -1,0 +1,70 @@
+// UnsortedSegmentSum (gather's gradient), the BatchMatMul transpose wrapper and dense() on wasm,
+// against the cpu backend.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+import { dense } from '../../src/backend/ops/dense.js';
+import { onBackend, randomValues, relativeError, rng } from './helpers.js';
+
+test('UnsortedSegmentSum on wasm matches cpu, including repeated, unused and out-of-range ids', async () => {
+  const rand = rng(11);
+  for (const [rows, inner, numSegments] of [[1, [3], 4], [50, [7], 9], [300, [2, 5], 40], [1000, [16], 3]] as const) {
+    const x = randomValues(rand, rows * inner.reduce((a, b) => a * b, 1));
+    const ids = Int32Array.from({ length: rows }, () => Math.floor(rand() * (numSegments + 2)) - 1);
+    const run = () => tf.unsortedSegmentSum(tf.tensor(x, [rows, ...inner]), tf.tensor1d(ids, 'int32'), numSegments);
+    const [want] = await onBackend('cpu', run);
+    const [got] = await onBackend('wasm', run);
+    assert.ok(relativeError(got, want) <= 1e-5, `rows ${rows}: ${relativeError(got, want)}`);
+  }
+});
+
+test('the gradient of gather on wasm matches cpu and leaks nothing', async () => {
+  const rand = rng(12);
+  const params = randomValues(rand, 20 * 6);
+  const ids = Int32Array.from({ length: 64 }, () => Math.floor(rand() * 20));
+  const grad = () => tf.grad((p: tf.Tensor) => tf.sum(tf.square(tf.gather(p, tf.tensor1d(ids, 'int32')))))(tf.tensor(params, [20, 6]));
+  const [want] = await onBackend('cpu', grad);
+  const [got] = await onBackend('wasm', grad);
+  assert.ok(relativeError(got, want) <= 1e-5);
+  const before = tf.memory().numTensors;
+  tf.dispose(tf.tidy(grad));
+  assert.equal(tf.memory().numTensors, before);
+});
+
+test('matMul with transposed operands on wasm (explicit-transpose wrapper) matches cpu', async () => {
+  const rand = rng(13);
+  const a = randomValues(rand, 2 * 7 * 5);
+  const b = randomValues(rand, 2 * 5 * 3);
+  for (const [ta, tb] of [[true, false], [false, true], [true, true]] as const) {
+    const run = () => tf.matMul(tf.tensor(a, ta ? [2, 5, 7] : [2, 7, 5]), tf.tensor(b, tb ? [2, 3, 5] : [2, 5, 3]), ta, tb);
+    const [want] = await onBackend('cpu', run);
+    const [got] = await onBackend('wasm', run);
+    assert.ok(relativeError(got, want) <= 1e-5, `transposeA ${ta} transposeB ${tb}`);
+  }
+});
+
+test('dense() computes x @ kernel + bias with the same gradients as matMul, on any leading shape', async () => {
+  const rand = rng(14);
+  const x = randomValues(rand, 2 * 3 * 6);
+  const k = randomValues(rand, 6 * 4);
+  const bias = randomValues(rand, 4);
+  const dy = randomValues(rand, 2 * 3 * 4);
+  const loss = (f: (xx: tf.Tensor, kk: tf.Tensor2D, bb: tf.Tensor1D) => tf.Tensor) => (xx: tf.Tensor, kk: tf.Tensor, bb: tf.Tensor) =>
+    tf.sum(tf.mul(f(xx, kk as tf.Tensor2D, bb as tf.Tensor1D), tf.tensor(dy, [2, 3, 4])));
+  const inputs = () => [tf.tensor(x, [2, 3, 6]), tf.tensor(k, [6, 4]), tf.tensor(bias, [4])];
+  const reference = (xx: tf.Tensor, kk: tf.Tensor2D, bb: tf.Tensor1D) =>
+    tf.add(tf.reshape(tf.matMul(tf.reshape(xx, [6, 6]), kk), [2, 3, 4]), bb);
+  const run = (f: typeof reference) => () => {
+    const [value, grads] = [f(...(inputs() as [tf.Tensor, tf.Tensor2D, tf.Tensor1D])), tf.grads(loss(f))(inputs())];
+    return [value, ...grads];
+  };
+  const want = await onBackend('cpu', run(reference));
+  for (const backend of ['cpu', 'wasm'] as const) {
+    const got = await onBackend(backend, run(dense));
+    got.forEach((g, i) => assert.ok(relativeError(g, want[i]) <= 1e-5, `${backend} output ${i}`));
+  }
+  const noBias = await onBackend('wasm', () => dense(tf.tensor(x, [6, 6]), tf.tensor(k, [6, 4]) as tf.Tensor2D));
+  const [plain] = await onBackend('cpu', () => tf.matMul(tf.tensor(x, [6, 6]), tf.tensor(k, [6, 4])));
+  assert.ok(relativeError(noBias[0], plain) <= 1e-5);
+  assert.throws(() => dense(tf.zeros([2, 5]), tf.zeros([6, 4]) as tf.Tensor2D), /dense: input \[2,5\] has 5 features, kernel \[6,4\] expects 6/);
+});
