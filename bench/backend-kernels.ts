@@ -43,7 +43,7 @@ const stock = tf.getKernel('Conv2DBackpropInput', 'wasm')!; // before torchport 
 await selectBackend('wasm');
 console.log('UnsortedSegmentSum, ms (median of 5)');
 console.log('rows\tchannels\tsegments\tscatter\tone-hot matMul');
-for (const [rows, channels, segments] of [[50_000, 256, 1600], [200_000, 256, 1600], [200_000, 256, 6400]]) {
+for (const [rows, channels, segments] of process.argv.includes("--conv-only") ? [] : [[50_000, 256, 1600], [200_000, 256, 1600], [200_000, 256, 6400]]) {
   const x = tf.randomNormal([rows, channels]) as tf.Tensor2D;
   const ids = tf.randomUniform([rows], 0, segments, 'int32') as tf.Tensor1D;
   const scatter = time(() => tf.unsortedSegmentSum(x, ids, segments));
@@ -54,7 +54,7 @@ for (const [rows, channels, segments] of [[50_000, 256, 1600], [200_000, 256, 16
 
 console.log('\nConv2DBackpropInput, ms (median of 5): torchport composite vs stock wasm');
 const composite = tf.getKernel('Conv2DBackpropInput', 'wasm')!;
-for (const [n, h, cin, cout, k, s] of [[2, 56, 24, 72, 1, 1], [2, 28, 40, 120, 1, 1], [2, 40, 256, 256, 3, 1], [2, 112, 3, 16, 3, 2]]) {
+for (const [n, h, cin, cout, k, s] of [[2, 56, 24, 72, 1, 1], [2, 28, 40, 120, 1, 1], [2, 40, 256, 256, 3, 1], [2, 112, 3, 16, 3, 2], [2, 40, 128, 128, 3, 2], [2, 56, 72, 72, 5, 2]]) {
   const dy = tf.randomNormal([n, Math.ceil(h / s), Math.ceil(h / s), cout]) as tf.Tensor4D;
   const w = tf.randomNormal([k, k, cin, cout]) as tf.Tensor4D;
   const run = () => tf.conv2dTranspose(dy, w, [n, h, h, cin], s, 'same');

@@ -5,15 +5,40 @@ export type { ParamKind, ParamSpec, FeatureInfo } from './models/params.js';
 export { Registry, RegistryError } from './models/registry.js';
 export { encodeNpy, decodeNpy } from './io/npy.js';
 // checkpoint exports
+export { readCheckpoint, readCheckpointBytes, type CheckpointFile, type ReadOptions } from './checkpoint/read.js';
+export { extractStateDict, selectPrefix, describeValue, type ExtractOptions, type ExtractedStateDict } from './checkpoint/extract.js';
+export { CheckpointTensor, isTensor } from './checkpoint/storage.js';
+export { OrderedDict, PyInstance, PyGlobal } from './checkpoint/pyobjects.js';
+export { DTYPE_BYTES, halfToFloat, toFloat32, typedArrayOf } from './checkpoint/dtype.js';
+export { summarise, groupKeys, type StateDictSummary, type KeyGroup } from './checkpoint/summary.js';
+export { inspectCheckpoint, type InspectOptions, type InspectReport } from './checkpoint/report.js';
+export { writeStateDictNpy, npyFileName } from './checkpoint/npy-export.js';
 // mapping exports
+export { loadMapping, loadAllMappings, listMappingFiles, findMappingFile, BUILTIN_MAPPINGS_DIR } from './mapping/load.js';
+export type { Mapping, MappingTarget, ModelOptions, RenameRule, IgnoreRule, Include } from './mapping/types.js';
+export { planMapping } from './mapping/plan.js';
+export type { MappingPlan, SourceSpec, MatchedEntry, MismatchEntry, MissingEntry, UnexpectedEntry, IgnoredEntry, ConflictEntry } from './mapping/plan.js';
+export { planLayout, permute } from './mapping/layout.js';
+export { applyPlan, type NamedWeight } from './mapping/apply.js';
+export { detectMapping, type Detection, type Candidate, type DescribeModel, type ModelDescription } from './mapping/detect.js';
+export { describeModel, modelDescriptions } from './mapping/models.js';
+export { mapCheckpoint, detectForSources, sourceSpecs, type MapCheckpointOptions, type MappedCheckpoint } from './mapping/pipeline.js';
+export { buildReport, renderReport, summaryLine, type DiffReport, type DiffSummary } from './mapping/report.js';
+export { suggestRules, type SuggestionGroup } from './mapping/suggest.js';
+export { convertCheckpoint, loadConverted, disposeConverted, readConvertedMetadata, type ConvertOptions, type ConvertedMetadata } from './mapping/convert.js';
+export { featureRows, outIndicesChoice, proposeOutIndices, type OutIndicesChoice } from './mapping/features.js';
+export { writeTfjsWeights, readTfjsWeights, type ModelJson, type WeightsManifestGroup } from './io/tfjs-weights.js';
 // model exports
 export { backbones, type BackboneFactory } from './models/backbones/registry.js';
 export type { Backbone, BackboneOutput, ForwardOptions } from './models/backbones/types.js';
 export {
   createMobileNetV3,
+  describeMobileNetV3,
+  lastFeatureIndex,
   makeDivisible,
   mobileNetV3Layout,
   type MobileNetV3,
+  type MobileNetV3Description,
   type MobileNetV3Options,
   type ResolvedMobileNetV3Options,
   type MobileNetV3Layout,
@@ -23,9 +48,32 @@ export {
 export { type WeightMap, weight, checkWeights } from './models/layers/weights.js';
 export { hardSigmoid, hardSwish, activate, type Activation } from './models/layers/activations.js';
 export { batchNormParams, batchNormScaleShift, batchNormTrain, type BatchNormParams, type NormMode, type RunningStats } from './models/layers/batchnorm.js';
-export { convBnAct, type ConvOptions } from './models/layers/conv.js';
+export { convBnAct, foldBatchNorm, type ConvOptions } from './models/layers/conv.js';
+export { FoldCache, type Folded } from './models/layers/fold-cache.js';
 export { squeezeExcite } from './models/layers/se.js';
 export { batchNormSpecs, convBnSpecs, denseSpecs, squeezeExciteSpecs, numel } from './models/layers/specs.js';
 export { initWeights, torchvisionInit, type InitRule } from './models/layers/init.js';
 // backend exports
 // train/data/eval/config exports
+export { loadConfig, importPlugins, type LoadOptions, type LoadedConfig } from './config/load.js';
+export { mergeConfig, mergeSiblings, cloneConfig, type ConfigDict } from './config/merge.js';
+export { applyOverrides, parseOverrides, parseOverrideValue } from './config/overrides.js';
+export { validateConfig, detectorConfig, CONFIG_SCHEMA } from './config/validate.js';
+export { checkModel, type CheckedModel } from './config/model.js';
+export { resolveWeightSources, type WeightSource } from './config/weights.js';
+export { checkSchema, describeSchema, type Schema, type SchemaProblem } from './config/schema.js';
+export { optimizers, type OptimizerEntry, type OptimizerSpec } from './config/optimizers.js';
+export { schedulers, buildLrSchedule, type SchedulerEntry, type SchedulerContext } from './config/schedulers.js';
+export type { TrainConfig, ModelSection, DataSection, DatasetSection, PretrainedInit } from './config/types.js';
+export { parseCocoJson, readCocoJson, LabelMap, type CocoJson, type CocoImage, type CocoAnnotation, type CocoCategory } from './data/coco.js';
+export { checkCocoData, formatBadDataReport, withoutBadData, countProblems, type BadDataReport } from './data/check.js';
+export { CocoDataset, type CocoDatasetOptions, type DatasetItem } from './data/dataset.js';
+export { DetectionLoader, collate, type DataBatch, type LoaderOptions } from './data/loader.js';
+export { transforms, buildPipeline, DEFAULT_TRAIN_PIPELINE, DEFAULT_TEST_PIPELINE, type Sample, type Transform, type TransformEntry } from './data/transforms.js';
+export { datasets, buildLoaders, type DatasetEntry, type Loaders } from './data/datasets.js';
+export { writeShapesDataset, drawShapesImage, SHAPE_CATEGORIES, type ShapesOptions } from './data/shapes.js';
+export { createRng, mixSeed, shuffledIndices } from './data/rng.js';
+export { evaluateDetections, boxIoU, defaultParams, type CocoDetection, type CocoEvalResult, type EvalParams } from './eval/cocoeval.js';
+export { formatSummary, toMetrics, writeMetrics, type Metrics } from './eval/metrics.js';
+export { evaluateDataset, toCocoDetections, type PredictFn, type PredictInput, type ImageDetections, type DatasetEvaluation } from './eval/evaluate.js';
+export { decodeImage, encodePng, encodeJpeg, readImageSize, flipHorizontal, fillPolygon, fillEllipse, strokeBox, type RgbImage } from './io/image.js';

@@ -24,6 +24,29 @@ const MISSING_KERNEL = /Kernel '([^']+)' not registered for backend/;
 const MISSING_GRADIENT = /gradient function not found for ([A-Za-z0-9_]+)/;
 
 /**
+ * One forward+backward. A step that throws half-way leaves behind the tensors the engine saved for
+ * the backward pass (marked "kept", outside every scope), so the attempt records what the engine
+ * keeps and frees those on failure; the rest is freed by the tidy.
+ */
+function attempt(fn: () => tf.Scalar, vars: tf.Variable[]): number {
+  const engine = tf.engine();
+  const keep = engine.keep;
+  const kept: tf.Tensor[] = [];
+  engine.keep = <T extends tf.Tensor>(t: T): T => {
+    kept.push(t);
+    return keep.call(engine, t) as T;
+  };
+  try {
+    return tf.tidy(() => tf.variableGrads(fn, vars).value.dataSync()[0]);
+  } catch (error) {
+    for (const t of kept) if (!(t instanceof tf.Variable) && !t.isDisposed) t.dispose();
+    throw error;
+  } finally {
+    engine.keep = keep;
+  }
+}
+
+/**
  * Runs fn forward and backward w.r.t. vars once and reports what would stop training.
  * Variables are left unchanged; no tensors leak.
  */
@@ -35,9 +58,7 @@ export async function preflight(fn: () => tf.Scalar, vars: tf.Variable[]): Promi
   try {
     for (;;) {
       try {
-        const { value, grads } = tf.tidy(() => tf.variableGrads(fn, vars));
-        report.loss = (await value.data())[0];
-        tf.dispose([value, ...Object.values(grads)]);
+        report.loss = attempt(fn, vars);
         break;
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);

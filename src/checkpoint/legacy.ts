@@ -18,7 +18,8 @@ export interface LegacyCheckpoint {
 
 interface View { storage: Storage; root: string; offset: number }
 
-export function readLegacyCheckpoint(buf: Buffer, file: string, resolveGlobal: UnpickleHooks['resolveGlobal']): LegacyCheckpoint {
+/** `mayModify`: the caller hands over `buf`, which may then be rearranged in place. */
+export function readLegacyCheckpoint(buf: Buffer, file: string, resolveGlobal: UnpickleHooks['resolveGlobal'], mayModify: boolean): LegacyCheckpoint {
   const fail = (msg: string): never => {
     throw new InputError(msg, file);
   };
@@ -59,6 +60,10 @@ export function readLegacyCheckpoint(buf: Buffer, file: string, resolveGlobal: U
   if (!Array.isArray(keys) || !keys.every((k) => typeof k === 'string')) fail('storage key list is malformed');
 
   let pos = keysPickle.end;
+  // Storage data follows 8-byte counts, so it is rarely aligned for typed arrays. When the buffer is
+  // ours, each storage is moved left onto an 8-byte boundary (over the counts already read; it never
+  // overtakes the next storage), so tensors can view it without copying.
+  let write = pos;
   for (const key of keys as string[]) {
     const storage = roots.get(key);
     if (!storage) return fail(`storage '${key}' is listed but no tensor uses it`);
@@ -69,7 +74,13 @@ export function readLegacyCheckpoint(buf: Buffer, file: string, resolveGlobal: U
     if (count !== BigInt(storage.numel)) fail(`storage '${key}' holds ${count} elements but the pickle says ${storage.numel}`);
     const nbytes = storage.numel * size;
     if (pos + nbytes > buf.length) fail(`truncated: storage '${key}' needs ${nbytes} bytes, ${buf.length - pos} left`);
-    storage.bytes = buf.subarray(pos, pos + nbytes);
+    let start = pos;
+    if (mayModify) {
+      start = write + ((8 - ((buf.byteOffset + write) % 8)) % 8);
+      buf.copyWithin(start, pos, pos + nbytes);
+      write = start + nbytes;
+    }
+    storage.bytes = buf.subarray(start, start + nbytes);
     pos += nbytes;
   }
   for (const [key, s] of roots) if (!s.bytes) fail(`storage '${key}' is used but missing from the storage list`);

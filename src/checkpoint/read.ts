@@ -41,11 +41,15 @@ export function readCheckpoint(path: string, opts: ReadOptions = {}): Checkpoint
     const code = (err as NodeJS.ErrnoException).code;
     throw new InputError(code === 'ENOENT' ? 'no such file' : `cannot read (${code ?? (err as Error).message})`, path);
   }
-  return readCheckpointBytes(bytes, path, opts);
+  return readBuffer(bytes, path, opts, true);
 }
 
+/** Reads a checkpoint held in memory; `bytes` is not modified, and tensors may view it. */
 export function readCheckpointBytes(bytes: Uint8Array, name: string, opts: ReadOptions = {}): CheckpointFile {
-  const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return readBuffer(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), name, opts, false);
+}
+
+function readBuffer(buf: Buffer, name: string, opts: ReadOptions, owned: boolean): CheckpointFile {
   const resolver = makeGlobalResolver(opts.allowUnknownGlobals === true);
   let where = 'the pickle stream';
   try {
@@ -57,7 +61,7 @@ export function readCheckpointBytes(bytes: Uint8Array, name: string, opts: ReadO
       const { value, protocol } = unpickle(zip.pickle, 0, { resolveGlobal: resolver.resolve, persistentLoad: zip.persistentLoad });
       parsed = { object: value, format: 'zip', protocol, records: zip.records };
     } else if (LEGACY_FIRST_OPCODES.has(buf[0])) {
-      const legacy = readLegacyCheckpoint(buf, name, resolver.resolve);
+      const legacy = readLegacyCheckpoint(buf, name, resolver.resolve, owned);
       parsed = { ...legacy, format: 'legacy' };
     } else if (buf.length > 262 && buf.toString('latin1', 257, 262) === 'ustar') {
       throw new InputError('is a tar-format checkpoint (PyTorch before 0.4), which torchport does not read', name);

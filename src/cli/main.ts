@@ -12,6 +12,13 @@ interface CommandEntry {
 
 const COMMANDS: CommandEntry[] = [
   { name: 'inspect', describe: 'show what a PyTorch checkpoint holds', load: () => import('./commands/inspect.js') },
+  { name: 'diff', describe: "show how a checkpoint's keys map onto a model", load: () => import('./commands/diff.js') },
+  { name: 'convert', describe: 'convert a PyTorch checkpoint into TF.js weights', load: () => import('./commands/convert.js') },
+  { name: 'features', describe: "list a backbone's feature layers and FPN taps", load: () => import('./commands/features.js') },
+  { name: 'forward', describe: 'run a converted model on an NCHW .npy input', load: () => import('./commands/forward.js') },
+  { name: 'make-dataset', describe: 'write a small synthetic COCO dataset (shapes)', load: () => import('./commands/make-dataset.js') },
+  { name: 'eval', describe: 'evaluate a trained detector (COCO mAP) and write metrics.json', load: () => import('./commands/eval.js') },
+  { name: 'doctor', describe: 'show which TF.js backends are usable and how to install tfjs-node-gpu', load: () => import('./commands/doctor.js') },
 ];
 
 function version(): string {

@@ -4,10 +4,10 @@
 // so plugins register before anything is built.
 
 import { readFileSync, existsSync, statSync } from 'node:fs';
-import { dirname, extname, isAbsolute, resolve } from 'node:path';
+import { basename, dirname, extname, isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { InputError } from '../errors.js';
-import { type ConfigDict, mergeConfig, mergeSiblings } from './merge.js';
+import { type ConfigDict, cloneConfig, mergeConfig, mergeSiblings } from './merge.js';
 import { applyOverrides, parseOverrides } from './overrides.js';
 import { isPlainObject } from './schema.js';
 
@@ -42,7 +42,7 @@ const EXTENSIONS = ['.js', '.mjs', '.cjs', '.json'];
 const PATH_KEYS = ['load_from', 'workDir', 'data.root', 'customImports'];
 
 function resolvePaths(config: ConfigDict, base: string): ConfigDict {
-  const out = mergeConfig({}, config);
+  const out = cloneConfig(config);
   const fix = (v: unknown): unknown => (typeof v === 'string' && v !== '' && !v.includes('://') ? resolve(base, v) : v);
   for (const key of PATH_KEYS) {
     const parts = key.split('.');
@@ -126,6 +126,8 @@ export async function loadConfig(path: string, opts: LoadOptions = {}): Promise<
   if (opts.data !== undefined) overrides.push(['data.root', opts.data]);
   if (opts.workDir !== undefined) overrides.push(['workDir', opts.workDir]);
   config = resolvePaths(applyOverrides(config, overrides), cwd);
+  // mmdetection's default: ./work_dirs/<config name>.
+  config.workDir ??= resolve(cwd, 'work_dirs', basename(file, extname(file)));
   const imported = await importPlugins(config.customImports, file);
   return { config, file, files, imported };
 }

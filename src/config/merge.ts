@@ -37,8 +37,13 @@ function describe(v: unknown): string {
 
 function cloneValue(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(cloneValue);
-  if (isPlainObject(v)) return mergeConfig({}, v);
+  if (isPlainObject(v)) return cloneConfig(v);
   return v;
+}
+
+/** A deep copy of plain objects and lists (`_delete_` markers kept). */
+export function cloneConfig(config: ConfigDict): ConfigDict {
+  return Object.fromEntries(Object.entries(config).map(([k, v]) => [k, cloneValue(v)]));
 }
 
 /**

@@ -2,7 +2,7 @@
 // typed values (numbers, booleans, null, lists, quoted strings) and list indices in the path.
 
 import { InputError } from '../errors.js';
-import { type ConfigDict, mergeConfig } from './merge.js';
+import { type ConfigDict, cloneConfig, mergeConfig } from './merge.js';
 import { isPlainObject } from './schema.js';
 
 /** Parses one override value: `3`, `1e-3`, `true`, `null`/`None`, `[1,2]`, `'text'`, or a bare string. */
@@ -66,7 +66,7 @@ export function parseOverrides(options: readonly string[]): [string, unknown][] 
  * existing object, as in mmengine.
  */
 export function applyOverrides(config: ConfigDict, overrides: readonly [string, unknown][]): ConfigDict {
-  const out = mergeConfig({}, config);
+  const out = cloneConfig(config);
   for (const [path, value] of overrides) {
     const keys = path.split('.');
     if (keys.some((k) => k === '')) throw new InputError(`--cfg-options: '${path}' has an empty key`);

@@ -6,7 +6,7 @@ import type { CocoDataset } from './dataset.js';
 import { createRng, mixSeed, shuffledIndices } from './rng.js';
 import type { Sample, Transform } from './transforms.js';
 
-export interface DetectionBatch {
+export interface DataBatch {
   /** NHWC float32: transformed images, zero-padded at the bottom/right to `shape`. */
   images: Float32Array;
   shape: [n: number, height: number, width: number, channels: 3];
@@ -40,7 +40,7 @@ export interface LoaderOptions {
 }
 
 /** Collates transformed samples, padding to the largest size rounded up to the pad divisor. */
-export function collate(samples: readonly Sample[], epoch: number, index: number): DetectionBatch {
+export function collate(samples: readonly Sample[], epoch: number, index: number): DataBatch {
   const divisor = Math.max(...samples.map((s) => s.padDivisor));
   const h = Math.ceil(Math.max(...samples.map((s) => s.height)) / divisor) * divisor;
   const w = Math.ceil(Math.max(...samples.map((s) => s.width)) / divisor) * divisor;
@@ -93,7 +93,7 @@ export class DetectionLoader {
     return s;
   }
 
-  private async batch(epoch: number, b: number, order: readonly number[]): Promise<DetectionBatch> {
+  private async batch(epoch: number, b: number, order: readonly number[]): Promise<DataBatch> {
     const { batchSize } = this.options;
     const positions = order.slice(b * batchSize, (b + 1) * batchSize).map((index, k) => [b * batchSize + k, index]);
     const samples = await Promise.all(positions.map(([pos, index]) => this.sample(epoch, pos, index)));
@@ -101,10 +101,10 @@ export class DetectionLoader {
   }
 
   /** The batches of `epoch` from batch `start` on, decoded `prefetch` batches ahead. */
-  async *batches(epoch: number, start = 0): AsyncGenerator<DetectionBatch> {
+  async *batches(epoch: number, start = 0): AsyncGenerator<DataBatch> {
     const order = this.order(epoch);
     const total = this.batchesPerEpoch;
-    const queue: Promise<DetectionBatch>[] = [];
+    const queue: Promise<DataBatch>[] = [];
     let next = start;
     const fill = (): void => {
       while (next < total && queue.length <= this.options.prefetch) {
@@ -122,5 +122,5 @@ export class DetectionLoader {
   }
 
   /** Batches hold plain arrays: nothing to free (present for the trainer's BatchSource contract). */
-  dispose(_batch: DetectionBatch): void {}
+  dispose(_batch: DataBatch): void {}
 }

@@ -25,8 +25,6 @@ export interface ShapesOptions {
   maxShapes?: number;
 }
 
-export const DEFAULT_SHAPES_OPTIONS: ShapesOptions = { train: 100, val: 30, size: 128, seed: 0, maxShapes: 3 };
-
 /** One drawn shape: its category, COCO box [x, y, w, h] (integers) and exact area. */
 interface Placed {
   categoryId: number;

@@ -1,10 +1,12 @@
 // Per-image transforms, registered by name, in torchvision's detection semantics: flip in the
 // dataset, then what GeneralizedRCNNTransform does (normalise, resize by min/max size with float32
 // arithmetic, pad the batch to a multiple of 32). Options left out take the model's `transform`.
+// Resizing reuses the detector's own transform code, so training sees what inference sees.
 
 import type { TransformConfig } from '../models/detection/config.js';
+import { normalizeAndResize } from '../models/detection/transform.js';
 import { Registry } from '../models/registry.js';
-import { flipHorizontal, resizeBilinear } from '../io/image.js';
+import { flipHorizontal } from '../io/image.js';
 import { type Schema, arr, int, num, obj, optional, tuple } from '../config/schema.js';
 
 /** One image on its way through the pipeline. */
@@ -79,12 +81,6 @@ transforms.register('Normalize', {
   },
 });
 
-/** torchvision's resize: one scale so the short side reaches minSize unless the long side would pass maxSize. */
-export function resizeScale(height: number, width: number, minSize: number, maxSize: number): number {
-  const f = Math.fround;
-  return f(Math.min(f(minSize / Math.min(height, width)), f(maxSize / Math.max(height, width))));
-}
-
 function scaleBoxes(boxes: Float32Array, sy: number, sx: number): void {
   const f = Math.fround;
   for (let i = 0; i < boxes.length; i += 4) {
@@ -100,11 +96,10 @@ transforms.register('Resize', {
   build: (o, model) => {
     const minSize = (o.minSize as number | undefined) ?? model.minSize;
     const maxSize = (o.maxSize as number | undefined) ?? model.maxSize;
+    // The model's own resize (bilinear, PyTorch's arithmetic), with normalisation left to Normalize.
+    const resize = { minSize, maxSize, imageMean: [0, 0, 0], imageStd: [1, 1, 1], sizeDivisible: 1 } satisfies TransformConfig;
     return (s) => {
-      const scale = resizeScale(s.height, s.width, minSize, maxSize);
-      const h = Math.floor(s.height * scale);
-      const w = Math.floor(s.width * scale);
-      const image = resizeBilinear(s.image, s.height, s.width, 3, h, w);
+      const { data: image, size: [h, w] } = normalizeAndResize({ height: s.height, width: s.width, data: s.image }, resize);
       // torchvision's resize_boxes: float32 ratios new/old per axis.
       const sy = Math.fround(h / s.height);
       const sx = Math.fround(w / s.width);

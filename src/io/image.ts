@@ -1,6 +1,7 @@
 // Images as plain HWC arrays: decode/encode PNG and JPEG with sharp (imported lazily: it is a
-// native module and most commands never touch images), bilinear resize with PyTorch's exact
-// arithmetic, and the bit of raster drawing the synthetic dataset and detection overlays need.
+// native module and most commands never touch images), flips, and the bit of raster drawing the
+// synthetic dataset and detection overlays need. (Resizing as torchvision does it lives in
+// src/models/detection/transform.ts.)
 
 /** 8-bit RGB pixels, row-major HWC. */
 export interface RgbImage {
@@ -51,52 +52,6 @@ export async function encodeJpeg(img: RgbImage, quality = 90): Promise<Uint8Arra
     .jpeg({ quality })
     .toBuffer();
   return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
-}
-
-/**
- * Bilinear resize of an HWC float image, as `torch.nn.functional.interpolate(mode='bilinear',
- * align_corners=False)` computes it on CPU in float32: scale = in/out, source coordinate
- * (dst + 0.5) * scale - 0.5 clamped at 0, no antialiasing.
- */
-export function resizeBilinear(
-  src: Float32Array,
-  height: number,
-  width: number,
-  channels: number,
-  outHeight: number,
-  outWidth: number,
-): Float32Array {
-  const f = Math.fround;
-  const out = new Float32Array(outHeight * outWidth * channels);
-  const sy = f(height / outHeight);
-  const sx = f(width / outWidth);
-  const xs = Array.from({ length: outWidth }, (_, x) => sourceIndex(x, sx, width));
-  for (let y = 0; y < outHeight; y++) {
-    const [y0, y1, ly0, ly1] = sourceIndex(y, sy, height);
-    for (let x = 0; x < outWidth; x++) {
-      const [x0, x1, lx0, lx1] = xs[x];
-      const o = (y * outWidth + x) * channels;
-      const a = (y0 * width + x0) * channels;
-      const b = (y0 * width + x1) * channels;
-      const c = (y1 * width + x0) * channels;
-      const d = (y1 * width + x1) * channels;
-      for (let k = 0; k < channels; k++) {
-        const top = f(f(lx0 * src[a + k]) + f(lx1 * src[b + k]));
-        const bottom = f(f(lx0 * src[c + k]) + f(lx1 * src[d + k]));
-        out[o + k] = f(f(ly0 * top) + f(ly1 * bottom));
-      }
-    }
-  }
-  return out;
-}
-
-function sourceIndex(dst: number, scale: number, size: number): [number, number, number, number] {
-  const f = Math.fround;
-  const real = Math.max(f(f(scale * f(dst + 0.5)) - 0.5), 0);
-  const i0 = Math.floor(real);
-  const i1 = i0 + (i0 < size - 1 ? 1 : 0);
-  const l1 = f(real - i0);
-  return [i0, i1, f(1 - l1), l1];
 }
 
 /** Flips an HWC image left-right in place. */

@@ -83,8 +83,8 @@ export function readConvertedMetadata(modelJson: { userDefinedMetadata?: Record<
 }
 
 export interface LoadConvertedOptions {
-  /** Override the feature layers the model returns. */
-  outIndices?: number[];
+  /** Override the feature layers the model returns ('all': every feature layer). */
+  outIndices?: number[] | 'all';
 }
 
 /**
@@ -98,8 +98,10 @@ export async function loadConverted(dir: string, opts: LoadConvertedOptions = {}
   const tf = await import('@tensorflow/tfjs-core');
   const { backbones } = await import('../models/backbones/registry.js');
   if (!backbones.has(metadata.model)) throw new InputError(`model '${metadata.model}' is not a registered backbone (known: ${backbones.names().join(', ')})`, dir);
-  const options = opts.outIndices ? { ...metadata.options, outIndices: opts.outIndices } : metadata.options;
-  const model = backbones.get(metadata.model)(options);
+  const create = backbones.get(metadata.model);
+  const recorded = create(metadata.options);
+  const outIndices = opts.outIndices === 'all' ? recorded.featureInfo.map((f) => f.index) : opts.outIndices;
+  const model = outIndices ? create({ ...metadata.options, outIndices }) : recorded;
   const specs = new Map(model.specs.map((s) => [s.name, s]));
   const map: Record<string, import('@tensorflow/tfjs-core').Tensor> = {};
   for (const w of weights) {
@@ -116,5 +118,13 @@ export async function loadConverted(dir: string, opts: LoadConvertedOptions = {}
       else map[name] = t;
     }
   }
-  return { model, weights: map, metadata, initialised };
+  // The feature layers `forward` returns, in order (a backbone records them in its options).
+  const active = outIndices ?? (model as { options?: { outIndices?: number[] } }).options?.outIndices ?? [];
+  return { model, weights: map, metadata, initialised, outIndices: active };
+}
+
+/** Frees what loadConverted allocated: the weight tensors and the model's cached folded weights. */
+export function disposeConverted(loaded: { model: object; weights: Record<string, { dispose(): void }> }): void {
+  for (const t of Object.values(loaded.weights)) t.dispose();
+  (loaded.model as { releaseCache?: () => void }).releaseCache?.();
 }

@@ -39,6 +39,8 @@ export interface Detection {
   ranked: CandidateSummary[];
   /** True when the mapping was forced rather than detected. */
   forced: boolean;
+  /** False when no mapping's fingerprint matched and the closest one is shown anyway. */
+  fingerprintMatched?: boolean;
 }
 
 interface InferSite {
@@ -104,9 +106,11 @@ function merge(base: ModelOptions, over: ModelOptions): ModelOptions {
 /** The option sets to try for one mapping target: fixed facts and read-off values, then each candidate combination. */
 export function optionCandidates(mapping: Mapping, model: string, sources: SourceSpec[], user: ModelOptions): ModelOptions[] {
   let fixed = baseOptions(mapping, model);
+  // The mapping's own facts (and the user's) beat what an included mapping would read off the checkpoint.
+  const own = targetOf(mapping, model)?.modelOptions ?? mapping.modelOptions;
   const searched: Array<{ path: string[]; values: unknown[] }> = [];
   for (const site of inferSites(mapping, model)) {
-    if (hasPath(user, site.path)) continue;
+    if (hasPath(user, site.path) || hasPath(own, site.path)) continue;
     if (site.rule.kind === 'candidates') {
       searched.push({ path: site.path, values: site.rule.values });
       continue;
@@ -125,7 +129,8 @@ export function optionCandidates(mapping: Mapping, model: string, sources: Sourc
   return combos;
 }
 
-function fingerprintFailure(mapping: Mapping, keys: string[]): string | undefined {
+/** Why a mapping's fingerprint rejects these keys, or undefined when it accepts them. */
+export function fingerprintFailure(mapping: Mapping, keys: string[]): string | undefined {
   for (const re of mapping.requires) if (!keys.some((k) => re.test(k))) return `no key matches /${re.source}/`;
   for (const re of mapping.forbids) {
     const k = keys.find((key) => re.test(key));
@@ -139,6 +144,14 @@ function scoreOf(plan: MappingPlan, sourceCount: number): number {
   const loaded = plan.totalElements > 0 ? plan.loadedElements / plan.totalElements : 0;
   const unexpected = considered > 0 ? plan.unexpected.length / considered : 0;
   return loaded - 0.5 * unexpected - (plan.conflicts.length > 0 ? 1 : 0);
+}
+
+/** Like scoreOf, but by parameter names claimed (whatever their shapes): independent of widths. */
+function nameScoreOf(plan: MappingPlan, sourceCount: number): number {
+  const total = plan.matched.length + plan.mismatched.length + plan.missing.length;
+  const claimed = total > 0 ? (plan.matched.length + plan.mismatched.length) / total : 0;
+  const considered = sourceCount - plan.ignored.length;
+  return claimed - 0.5 * (considered > 0 ? plan.unexpected.length / considered : 0) - (plan.conflicts.length > 0 ? 1 : 0);
 }
 
 function perfect(plan: MappingPlan): boolean {
@@ -165,6 +178,21 @@ export function detectMapping(sources: SourceSpec[], mappings: Mapping[], descri
   let best: Candidate | undefined;
   let lastError: Error | undefined;
   const cache: ResolutionCache = new Map();
+  const tryCandidate = (mapping: Mapping, model: string, options: ModelOptions): Candidate | undefined => {
+    let description: ModelDescription;
+    try {
+      description = describe(model, options);
+    } catch (err) {
+      if (!(err instanceof InputError)) throw err;
+      lastError = err;
+      return undefined;
+    }
+    const plan = planMapping(sources, description.specs, mapping, model, cache);
+    return { mapping, model, options, description, plan, score: scoreOf(plan, sources.length) };
+  };
+  // Phase 1: each (mapping, target) at its first option set; the name-level score does not depend
+  // on widths, so only the targets with the best one go on to search the option candidates.
+  const trials: Array<{ mapping: Mapping; model: string; combos: ModelOptions[]; first?: Candidate; nameScore: number }> = [];
   for (const mapping of mappings) {
     const targets = mapping.targets.filter((t) => !opts.model || t.model === opts.model);
     if (opts.forced && opts.model && targets.length === 0) {
@@ -176,28 +204,32 @@ export function detectMapping(sources: SourceSpec[], mappings: Mapping[], descri
         ranked.push({ mapping: mapping.name, model: target.model, loadedShare: 0, unexpected: 0, score: -Infinity, skipped: failure });
         continue;
       }
-      let top: Candidate | undefined;
-      for (const options of optionCandidates(mapping, target.model, sources, user)) {
-        let description: ModelDescription;
-        try {
-          description = describe(target.model, options);
-        } catch (err) {
-          if (!(err instanceof InputError)) throw err;
-          lastError = err;
-          continue;
-        }
-        const plan = planMapping(sources, description.specs, mapping, target.model, cache);
-        const score = scoreOf(plan, sources.length);
-        if (!top || score > top.score) top = { mapping, model: target.model, options, description, plan, score };
-        if (perfect(plan)) break;
+      const combos = optionCandidates(mapping, target.model, sources, user);
+      const trial = { mapping, model: target.model, combos, first: undefined as Candidate | undefined, nameScore: -Infinity };
+      while (!trial.first && trial.combos.length > 0) {
+        trial.first = tryCandidate(mapping, target.model, trial.combos.shift()!);
       }
-      if (!top) continue;
-      ranked.push({
-        mapping: mapping.name, model: top.model, score: top.score, unexpected: top.plan.unexpected.length,
-        loadedShare: top.plan.totalElements ? top.plan.loadedElements / top.plan.totalElements : 0,
-      });
-      if (!best || top.score > best.score) best = top;
+      if (trial.first) trial.nameScore = nameScoreOf(trial.first.plan, sources.length);
+      trials.push(trial);
     }
+  }
+  const bestNameScore = Math.max(...trials.map((t) => t.nameScore));
+  for (const trial of trials) {
+    let top = trial.first;
+    if (!top) continue;
+    if (trial.nameScore >= bestNameScore - 1e-9 && !perfect(top.plan)) {
+      for (const options of trial.combos) {
+        const c = tryCandidate(trial.mapping, trial.model, options);
+        if (!c) continue;
+        if (c.score > top.score) top = c;
+        if (perfect(c.plan)) break;
+      }
+    }
+    ranked.push({
+      mapping: trial.mapping.name, model: top.model, score: top.score, unexpected: top.plan.unexpected.length,
+      loadedShare: top.plan.totalElements ? top.plan.loadedElements / top.plan.totalElements : 0,
+    });
+    if (!best || top.score > best.score) best = top;
   }
   if (!best) {
     if (lastError) throw lastError;

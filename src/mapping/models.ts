@@ -7,6 +7,7 @@ import { resolveOptions, type MobileNetV3Options } from '../models/backbones/mob
 import { mobileNetV3Specs } from '../models/backbones/mobilenetv3/specs.js';
 import { LARGE, SMALL } from '../models/backbones/mobilenetv3/tables.js';
 import { Registry, RegistryError } from '../models/registry.js';
+import { DETECTOR_MODELS, describeDetector } from '../models/detectors/torchvision.js';
 import type { DescribeModel, ModelDescription } from './detect.js';
 import type { ModelOptions } from './types.js';
 
@@ -23,6 +24,7 @@ function describeMobileNetV3(variant: 'large' | 'small') {
 
 modelDescriptions.register('mobilenetv3_large', describeMobileNetV3('large'));
 modelDescriptions.register('mobilenetv3_small', describeMobileNetV3('small'));
+for (const name of DETECTOR_MODELS) modelDescriptions.register(name, (options) => describeDetector(name, options, describeModel));
 
 /** Describes `model` with `options`; unknown names and bad options are InputErrors. */
 export const describeModel: DescribeModel = (model, options) => {

@@ -2,7 +2,8 @@
 import { extractStateDict, type ExtractOptions } from '../checkpoint/extract.js';
 import { readCheckpoint } from '../checkpoint/read.js';
 import type { StateDict } from '../checkpoint/types.js';
-import { detectMapping, type Detection } from './detect.js';
+import { InputError } from '../errors.js';
+import { detectMapping, fingerprintFailure, type Detection } from './detect.js';
 import { BUILTIN_MAPPINGS_DIR, loadAllMappings, loadMapping } from './load.js';
 import { describeModel } from './models.js';
 import type { SourceSpec } from './plan.js';
@@ -42,11 +43,15 @@ export function detectForSources(sources: SourceSpec[], opts: Omit<MapCheckpoint
   const common = { model: opts.model, options: opts.options };
   if (opts.mapping) return detectMapping(sources, [loadMapping(opts.mapping, dirs)], describeModel, { ...common, forced: true });
   const mappings = loadAllMappings(dirs);
-  const detected = detectMapping(sources, mappings, describeModel, common);
-  if (detected.ranked.some((c) => !c.skipped)) return detected;
+  const candidates = mappings.filter((m) => !opts.model || m.targets.some((t) => t.model === opts.model));
+  if (candidates.length === 0) {
+    throw new InputError(`no mapping targets model '${opts.model}' (mappings: ${mappings.map((m) => m.name).join(', ')})`);
+  }
+  const fingerprinted = candidates.filter((m) => fingerprintFailure(m, sources.map((s) => s.key)) === undefined);
+  if (fingerprinted.length > 0) return detectMapping(sources, fingerprinted, describeModel, common);
   // No fingerprint matched (e.g. another architecture): report against the closest mapping anyway.
-  const fallback = detectMapping(sources, mappings, describeModel, { ...common, forced: true });
-  return { ...fallback, ranked: detected.ranked, forced: false };
+  const fallback = detectMapping(sources, candidates, describeModel, { ...common, forced: true });
+  return { ...fallback, forced: false, fingerprintMatched: false };
 }
 
 export function mapCheckpoint(path: string, opts: MapCheckpointOptions = {}): MappedCheckpoint {

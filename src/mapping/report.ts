@@ -24,7 +24,7 @@ export interface DiffSummary {
 export interface DiffReport {
   schemaVersion: 1;
   checkpoint?: string;
-  mapping: { name: string; file: string; description: string; forced: boolean };
+  mapping: { name: string; file: string; description: string; forced: boolean; fingerprintMatched: boolean };
   model: { name: string; options: ModelOptions };
   /** Every mapping considered, best first. */
   candidates: CandidateSummary[];
@@ -46,7 +46,10 @@ export function buildReport(detection: Detection, checkpoint?: string): DiffRepo
   return {
     schemaVersion: 1,
     checkpoint,
-    mapping: { name: best.mapping.name, file: best.mapping.file, description: best.mapping.description, forced: detection.forced },
+    mapping: {
+      name: best.mapping.name, file: best.mapping.file, description: best.mapping.description,
+      forced: detection.forced, fingerprintMatched: detection.fingerprintMatched ?? true,
+    },
     model: { name: best.model, options: best.options },
     candidates: detection.ranked,
     summary: {
@@ -84,6 +87,14 @@ function optionsText(o: ModelOptions): string {
   return Object.entries(o).map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`).join(' ');
 }
 
+const leaf = (k: string) => k.slice(k.lastIndexOf('.') + 1);
+
+/** Source keys of matched entries, as `parent.*` when each keeps its target's last name segment. */
+function sourcesOf(items: MatchedEntry[]): string {
+  if (!items.every((i) => leaf(i.source) === leaf(i.target))) return collapseKeys(items.map((i) => i.source));
+  return `${collapseKeys(items.map((i) => i.source.slice(0, i.source.lastIndexOf('.'))))}.*`;
+}
+
 /** One-line summary, e.g. `292 matched, 0 missing, ...; loaded 100.0% of the model's parameters`. */
 export function summaryLine(s: DiffSummary): string {
   return `${s.matched} matched, ${s.missing} missing, ${s.unexpected} unexpected, ${s.shapeMismatch} shape mismatches, ` +
@@ -95,8 +106,22 @@ export function summaryLine(s: DiffSummary): string {
 function section<T>(title: string, items: T[], all: boolean, key: (t: T) => string, line: (label: string, items: T[]) => string, discriminator?: (t: T) => string): string[] {
   if (items.length === 0) return [];
   const out = [`${title} (${items.length}):`];
-  if (all) for (const item of items) out.push(`  ${line(key(item), [item])}`);
-  else for (const g of groupByKey(items, key, discriminator)) out.push(`  ${line(g.label, g.items)}`);
+  if (all) {
+    for (const item of items) out.push(`  ${line(key(item), [item])}`);
+    return out;
+  }
+  // Then siblings whose lines differ only in the last name segment: `bn.{weight,bias} [48]`.
+  const merged: Array<{ parent: string; leaves: string[]; rest: string }> = [];
+  for (const g of groupByKey(items, key, discriminator)) {
+    const cut = g.label.lastIndexOf('.');
+    const parent = g.label.slice(0, cut + 1);
+    const leaf = g.label.slice(cut + 1);
+    const rest = line('\u0000', g.items).slice(1);
+    const prev = merged[merged.length - 1];
+    if (prev && prev.parent === parent && prev.rest === rest && !leaf.includes('{')) prev.leaves.push(leaf);
+    else merged.push({ parent, leaves: [leaf], rest });
+  }
+  for (const m of merged) out.push(`  ${m.parent}${m.leaves.length > 1 ? `{${m.leaves.join(',')}}` : m.leaves[0]}${m.rest}`);
   return out;
 }
 
@@ -107,7 +132,9 @@ export function renderReport(r: DiffReport, all = false): string {
   if (!r.mapping.forced) {
     const others = r.candidates.filter((c) => c.mapping !== r.mapping.name || c.model !== r.model.name).filter((c) => !c.skipped).slice(0, 3);
     const first = r.candidates[0];
-    const how = first && !first.skipped ? `loads ${pct(first.loadedShare)} of the model, ${first.unexpected} unexpected keys` : 'no mapping fingerprint matched; closest shown';
+    const how = r.mapping.fingerprintMatched
+      ? `loads ${pct(first.loadedShare)} of the model, ${first.unexpected} unexpected keys`
+      : 'no mapping recognises this checkpoint (no fingerprint matched); the closest one is shown';
     lines.push(`detected: ${how}${others.length ? `; next best: ${others.map((c) => `${c.mapping}→${c.model} ${pct(c.loadedShare)}`).join(', ')}` : ''}`);
   }
   lines.push(`summary: ${summaryLine(r.summary)}`);
@@ -116,7 +143,9 @@ export function renderReport(r: DiffReport, all = false): string {
   }
   const rule = (items: { rule: string }[]) => collapseKeys([...new Set(items.map((i) => i.rule))]);
   lines.push(...section('matched', r.matched, all, (m) => m.target,
-    (label, items) => `${label} ${shapesOf(items.map((i) => i.shape))} ← ${collapseKeys(items.map((i) => i.source))} ${shapesOf(items.map((i) => i.sourceShape))} [${rule(items)}]`,
+    (label, items) => (all
+      ? `${label} ${shapeText(items[0].shape)} ← ${items[0].source} ${shapeText(items[0].sourceShape)} [${items[0].rule}]`
+      : `${label} ← ${sourcesOf(items)} [${rule(items)}]`),
     (m) => m.rule));
   lines.push(...section('missing (in the model, not in the checkpoint)', r.missing, all, (m) => m.target,
     (label, items) => `${label} ${shapesOf(items.map((i) => i.shape))}`));

@@ -2,7 +2,8 @@
 // container formats, every dtype, views, shared storages, 0-d/empty tensors and metadata values.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { readCheckpoint } from '../../src/checkpoint/read.js';
+import { readFileSync } from 'node:fs';
+import { readCheckpoint, readCheckpointBytes } from '../../src/checkpoint/read.js';
 import { CheckpointTensor } from '../../src/checkpoint/storage.js';
 import { OrderedDict, PyInstance } from '../../src/checkpoint/pyobjects.js';
 import { expected, fixture, type Expected } from './helpers.js';
@@ -96,3 +97,13 @@ for (const name of ['wrap_model_p4', 'wrap_model_p1_legacy']) {
     assert.ok(at(object, ['args']) instanceof PyInstance);
   });
 }
+
+test('readCheckpointBytes leaves the caller\'s bytes untouched (legacy storages are realigned only in owned buffers)', () => {
+  const bytes = readFileSync(fixture('dtypes_legacy.pth'));
+  const copy = Buffer.from(bytes);
+  const { object } = readCheckpointBytes(bytes, 'dtypes_legacy.pth');
+  assert.ok(bytes.equals(copy));
+  const f64 = (object as Map<string, CheckpointTensor>).get('f64')!;
+  const want = expected('dtypes_legacy').tensors.find((t) => t.path[0] === 'f64')!;
+  assert.ok(Buffer.from(f64.data.buffer, f64.data.byteOffset, f64.data.byteLength).equals(Buffer.from(want.data, 'base64')));
+});

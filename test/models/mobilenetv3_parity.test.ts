@@ -108,12 +108,38 @@ test('the forward is differentiable in train mode (gradients reach every trainab
 
 test('forward leaks no tensors and works on even-sized and batched inputs', async () => {
   await selectBackend('wasm');
+  const baseline = tf.memory().numTensors;
   const net = createMobileNetV3({ variant: 'large', widthMult: 0.2, outIndices: [2, 5, 9, 14] });
   const weights = net.initWeights(1);
   const x = tf.randomNormal([2, 64, 48, 3], 0, 1, 'float32', 3) as tf.Tensor4D;
+  tf.dispose(net.forward(weights, x).features); // fills the folded-weights cache
   const before = tf.memory().numTensors;
   const out = net.forward(weights, x);
   assert.equal(tf.memory().numTensors, before + 4);
   assert.deepEqual(out.features.map((f) => f.shape), [[2, 16, 12, 8], [2, 8, 6, 8], [2, 4, 3, 16], [2, 2, 2, 32]]);
-  tf.dispose([...out.features, x, ...Object.values(weights)]);
+  const reorderedNet = createMobileNetV3({ variant: 'large', widthMult: 0.2, outIndices: [9, 2] });
+  const reordered = reorderedNet.forward(weights, x).features;
+  assert.deepEqual(reordered.map((f) => f.shape), [[2, 4, 3, 16], [2, 16, 12, 8]]);
+  tf.dispose([...out.features, ...reordered, x, ...Object.values(weights)]);
+  net.releaseCache();
+  reorderedNet.releaseCache();
+  assert.equal(tf.memory().numTensors, baseline);
+
+});
+
+test('cached folded weights follow weight updates (tf.Variable.assign)', async () => {
+  await selectBackend('wasm');
+  const net = model();
+  const fixed = canonicalWeights('tv_small_canonical');
+  const variables = Object.fromEntries(Object.entries(fixed).map(([k, t]) => [k, tf.variable(t)]));
+  const x = toNhwc(npyTensor('input.npy'));
+  const first = net.forward(variables, x).logits!;
+  const changed = tf.mul(fixed['features.3.dw.bn.running_var'], 2);
+  variables['features.3.dw.bn.running_var'].assign(changed);
+  const second = net.forward(variables, x).logits!;
+  const fresh = model().forward({ ...fixed, 'features.3.dw.bn.running_var': changed }, x).logits!;
+  assert.ok(relativeError(second, first) > 1e-3);
+  assert.equal(relativeError(second, fresh), 0);
+  net.releaseCache();
+  tf.dispose([first, second, fresh, changed, x, ...Object.values(fixed), ...Object.values(variables)]);
 });

@@ -3,6 +3,8 @@
 // validation with exact messages.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
 import { createMobileNetV3, makeDivisible } from '../../src/models/backbones/mobilenetv3/index.js';
 import { backbones } from '../../src/models/backbones/registry.js';
 import { numel } from '../../src/models/layers/specs.js';
@@ -90,4 +92,24 @@ test('bad options are InputErrors with exact messages', () => {
   }
   assert.deepEqual(createMobileNetV3({ variant: 'large', outIndices: [], numClasses: 3 }).options.outIndices, []);
   assert.deepEqual(createMobileNetV3({ variant: 'large' }).options.outIndices, [16]);
+});
+
+test('initWeights: every spec, its shape, torchvision\'s initialisation, seeded', async () => {
+  await tf.setBackend('cpu');
+  const net = createMobileNetV3({ variant: 'small', widthMult: 0.5, numClasses: 7 });
+  const a = net.initWeights(5);
+  const b = net.initWeights(5);
+  assert.deepEqual(Object.keys(a), net.specs.map((s) => s.name));
+  for (const s of net.specs) assert.deepEqual(a[s.name].shape, s.shape, s.name);
+  const values = (name: string) => Array.from(a[name].dataSync());
+  assert.deepEqual(values('features.3.dw.conv.weight'), Array.from(b['features.3.dw.conv.weight'].dataSync()));
+  assert.ok(values('features.3.expand.bn.weight').every((v) => v === 1));
+  assert.ok(values('features.3.expand.bn.running_var').every((v) => v === 1));
+  assert.ok(values('features.3.expand.bn.running_mean').every((v) => v === 0));
+  assert.ok(values('classifier.fc2.bias').every((v) => v === 0));
+  // kaiming normal, fan_out: std sqrt(2 / (out * k * k)) for the 1x1 expand conv [1, 1, 16, 48]
+  const w = values('features.3.expand.conv.weight');
+  const std = Math.sqrt(w.reduce((s, v) => s + v * v, 0) / w.length);
+  assert.ok(Math.abs(std / Math.sqrt(2 / 48) - 1) < 0.15, `std ${std}`);
+  tf.dispose([...Object.values(a), ...Object.values(b)]);
 });

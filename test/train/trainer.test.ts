@@ -70,8 +70,8 @@ function linearModel(scale = 1) {
     computeLoss: ({ x, y }) => {
       const weights = tf.tensor2d(Array.from({ length: x.shape[0] }, () => [0.5 + rng.next()]));
       const err = tf.sub(tf.add(tf.add(tf.matMul(x, w), b), frozen), y);
-      const mse = tf.mean(tf.mul(weights, tf.square(err))).mul(scale) as tf.Scalar;
-      const l1 = tf.mean(tf.abs(err)).mul(0.1) as tf.Scalar;
+      const mse = tf.mul(tf.mean(tf.mul(weights, tf.square(err))), scale) as tf.Scalar;
+      const l1 = tf.mul(tf.mean(tf.abs(err)), 0.1) as tf.Scalar;
       return { total: tf.add(mse, l1), terms: { loss_mse: mse, loss_l1: l1 } };
     },
     rng: { getState: () => rng.s, setState: (s) => (rng.s = s as number) },

@@ -3,7 +3,8 @@ import { Registry } from '../registry.js';
 import { createMobileNetV3, type MobileNetV3, type MobileNetV3Options } from './mobilenetv3/index.js';
 import type { Backbone } from './types.js';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each entry validates its own options
+/** Builds a backbone from its options; each entry validates its own option type. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type BackboneFactory<O = any, B extends Backbone = Backbone> = (options: O) => B;
 
 export const backbones = new Registry<BackboneFactory>('backbone');

@@ -85,8 +85,13 @@ export interface RoIHeadConfig {
   canonicalScale: number;
   canonicalLevel: number;
   representationSize: number;
-  /** Number of classes including background, as torchvision counts it (background = 0). */
+  /** Number of classes including background, as torchvision counts it. */
   numClasses: number;
+  /**
+   * Where the background column sits: 'torchvision' (default) first, with box deltas for every
+   * column; 'mmdet' last, with box deltas for the foreground columns only.
+   */
+  classLayout?: 'torchvision' | 'mmdet';
   scoreThresh: number;
   nmsThresh: number;
   detectionsPerImg: number;
@@ -125,6 +130,8 @@ export interface TorchvisionFasterRCNNOptions {
   fpnChannels?: number;
   /** TwoMLPHead width; default 1024. */
   representationSize?: number;
+  /** See RoIHeadConfig.classLayout; default 'torchvision'. */
+  classLayout?: 'torchvision' | 'mmdet';
 }
 
 /** Log of the box coder's clamp on dw/dh: log(1000/16), torchvision's `bbox_xform_clip`. */
@@ -174,6 +181,7 @@ function torchvisionMobileNetV3LargeFPN(
       canonicalLevel: 4,
       representationSize: opts.representationSize ?? 1024,
       numClasses: opts.numClasses ?? 91,
+      classLayout: opts.classLayout ?? 'torchvision',
       scoreThresh: 0.05,
       nmsThresh: 0.5,
       detectionsPerImg: 100,

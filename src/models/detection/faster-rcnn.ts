@@ -3,7 +3,6 @@
 // same pieces. Parameter names: `backbone.*` (the backbone's own names), `neck.*`, `rpn.*`,
 // `roi_head.*`.
 import * as tf from '@tensorflow/tfjs-core';
-import { InputError } from '../../errors.js';
 import { backbones } from '../backbones/registry.js';
 import type { Backbone } from '../backbones/types.js';
 import { initWeights as initFromRule } from '../layers/init.js';
@@ -11,11 +10,12 @@ import type { WeightMap } from '../layers/weights.js';
 import { necks } from '../necks/registry.js';
 import type { Neck } from '../necks/types.js';
 import type { ParamSpec } from '../params.js';
-import { generateAnchors, numLevels } from './anchors.js';
+import { generateAnchors } from './anchors.js';
 import type { FasterRCNNConfig } from './config.js';
-import { boxHead, boxPredictor, postprocessDetections, roiHeadSpecs, type Detections } from './roi-head.js';
+import { boxHead, boxPredictor, postprocessDetections, type Detections } from './roi-head.js';
 import { multiScaleRoIAlign } from './roi-align.js';
-import { filterProposals, rpnHead, rpnHeadSpecs, type Proposals, type RPNHeadOutput } from './rpn.js';
+import { filterProposals, rpnHead, type Proposals, type RPNHeadOutput } from './rpn.js';
+import { fasterRCNNLayout, neckInChannels } from './specs.js';
 import { boxesToOriginal, transformImages, type RGBImage } from './transform.js';
 import { subWeights } from './weights.js';
 
@@ -59,46 +59,15 @@ export interface FasterRCNN {
   predict(weights: WeightMap, images: RGBImage[]): Promise<Detections[]>;
 }
 
-function prefixed(prefix: string, specs: ParamSpec[]): ParamSpec[] {
-  return specs.map((s) => ({ ...s, name: `${prefix}${s.name}` }));
-}
-
 function buildBackbone(config: FasterRCNNConfig): Backbone {
   const { type, ...options } = config.backbone;
   return backbones.get(type)(options);
 }
 
-function neckInChannels(config: FasterRCNNConfig, backbone: Backbone): number[] {
-  const declared = config.neck.inChannels;
-  const fromBackbone = config.backbone.outIndices.map((index) => {
-    const info = backbone.featureInfo.find((fi) => fi.index === index);
-    if (!info) throw new InputError(`backbone ${config.backbone.type} has no feature layer ${index}`);
-    return info.channels;
-  });
-  if (declared === 'auto') return fromBackbone;
-  if (declared.length !== fromBackbone.length || declared.some((c, i) => c !== fromBackbone[i])) {
-    throw new InputError(
-      `neck.inChannels [${declared.join(', ')}] disagree with the backbone's outputs [${fromBackbone.join(', ')}] ` +
-        `(outIndices [${config.backbone.outIndices.join(', ')}]); use inChannels: 'auto'`,
-    );
-  }
-  return declared;
-}
-
 export function createFasterRCNN(config: FasterRCNNConfig): FasterRCNN {
   const backbone = buildBackbone(config);
-  const neck = necks.get(config.neck.type)(config.neck, neckInChannels(config, backbone));
-  if (numLevels(config.rpn.anchors) !== neck.numOuts) {
-    throw new InputError(`rpn.anchors describe ${numLevels(config.rpn.anchors)} levels but the neck gives ${neck.numOuts}`);
-  }
-  const bad = config.roiHead.featmapLevels.find((l) => !(l >= 0 && l < neck.numOuts));
-  if (bad !== undefined) throw new InputError(`roiHead.featmapLevels has ${bad}, the neck gives levels 0..${neck.numOuts - 1}`);
-  const ownSpecs = [
-    ...prefixed('neck.', neck.specs),
-    ...prefixed('rpn.', rpnHeadSpecs(config.rpn, neck.outChannels)),
-    ...prefixed('roi_head.', roiHeadSpecs(config.roiHead, neck.outChannels)),
-  ];
-  const specs = [...prefixed('backbone.', backbone.specs), ...ownSpecs];
+  const { specs, ownSpecs } = fasterRCNNLayout(config, backbone.specs, backbone.featureInfo);
+  const neck = necks.get(config.neck.type)(config.neck, neckInChannels(config, backbone.featureInfo));
   const roiOpts = {
     outputSize: config.roiHead.outputSize,
     samplingRatio: config.roiHead.samplingRatio,
@@ -159,9 +128,9 @@ export function createFasterRCNN(config: FasterRCNNConfig): FasterRCNN {
     async predict(weights, images) {
       const batch = transformImages(images, config.transform);
       const input = tf.tensor4d(batch.data, batch.shape);
-      const { features } = tf.tidy(() => model.features(weights, input));
+      const features = tf.tidy(() => model.features(weights, input).features);
       input.dispose();
-      const head = tf.tidy(() => model.rpnHead(weights, features));
+      const head = tf.tidy(() => model.rpnHead(weights, features) as unknown as tf.TensorContainer) as unknown as RPNHeadOutput;
       const [objectness, deltas] = await Promise.all([head.objectness.data(), head.deltas.data()]);
       head.objectness.dispose();
       head.deltas.dispose();

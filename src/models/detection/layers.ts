@@ -1,15 +1,7 @@
 // The few layers the detector's own parts use, with PyTorch's padding (explicit and symmetric:
 // TF's 'same' pads asymmetrically for stride 2) and parameter names `<prefix>.weight/.bias`.
 import * as tf from '@tensorflow/tfjs-core';
-import type { ParamSpec } from '../params.js';
 import { weight, type WeightMap } from '../layers/weights.js';
-
-export function convSpecs(prefix: string, kernel: number, inChannels: number, outChannels: number): ParamSpec[] {
-  return [
-    { name: `${prefix}.weight`, shape: [kernel, kernel, inChannels, outChannels], kind: 'conv2d', trainable: true },
-    { name: `${prefix}.bias`, shape: [outChannels], kind: 'vector', trainable: true },
-  ];
-}
 
 /** Conv2d with bias on NHWC input; padding `floor(kernel/2)` on every side, as PyTorch's `padding=k//2`. */
 export function conv(weights: WeightMap, prefix: string, x: tf.Tensor4D, stride = 1): tf.Tensor4D {

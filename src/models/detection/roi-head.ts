@@ -3,26 +3,14 @@
 // fc6 is applied to the pooled features flattened in NCHW order (channel-major), as torchvision
 // flattens them: pooled NHWC RoIs are transposed before flattening, so fc6 keeps PyTorch's column
 // order and converts as a plain Linear.
-// Parameters: `fc6`, `fc7`, `cls_score`, `bbox_pred` (each `.weight` [in, out] and `.bias`).
+// Parameters: see specs.ts.
 import * as tf from '@tensorflow/tfjs-core';
-import type { ParamSpec } from '../params.js';
 import { decodeBoxes } from './box-coder.js';
 import { batchedNms, clipBoxes, removeSmallBoxes, selectBoxes } from './boxes.js';
 import type { RoIHeadConfig } from './config.js';
-import { denseSpecs } from '../layers/specs.js';
+import { classColumns } from './specs.js';
 import { dense } from './layers.js';
 import type { WeightMap } from '../layers/weights.js';
-
-export function roiHeadSpecs(config: RoIHeadConfig, channels: number): ParamSpec[] {
-  const rep = config.representationSize;
-  const k = config.numClasses;
-  return [
-    ...denseSpecs('fc6', channels * config.outputSize * config.outputSize, rep),
-    ...denseSpecs('fc7', rep, rep),
-    ...denseSpecs('cls_score', rep, k),
-    ...denseSpecs('bbox_pred', rep, 4 * k),
-  ];
-}
 
 /** TwoMLPHead: `[R, P, P, C]` pooled RoIs → `[R, representationSize]`. */
 export function boxHead(weights: WeightMap, pooled: tf.Tensor4D): tf.Tensor2D {
@@ -40,7 +28,7 @@ export interface Detections {
   /** Flat (x1, y1, x2, y2) rows, best first. */
   boxes: Float32Array;
   scores: Float32Array;
-  /** Class ids as torchvision numbers them (1..K-1; 0 is background and never reported). */
+  /** Class ids as the source model numbers them (column of the class scores; torchvision 1..K-1). */
   labels: Int32Array;
 }
 
@@ -64,7 +52,7 @@ function softmaxRows(logits: Float32Array, k: number): Float32Array {
 
 /**
  * torchvision's postprocess_detections for one image: softmax, per-class decode, clip, drop the
- * background column, score > threshold, drop boxes under 0.01 px, per-class NMS, keep the best
+ * background column (first or last, see classColumns), score > threshold, drop boxes under 0.01 px, per-class NMS, keep the best
  * `detectionsPerImg`. Boxes are in resized-image pixels; `imageSize` is `[h, w]`.
  */
 export function postprocessDetections(
@@ -75,19 +63,26 @@ export function postprocessDetections(
   imageSize: [number, number],
 ): Detections {
   const k = config.numClasses;
+  const { foreground, deltaBlocks } = classColumns(config);
   const scores = softmaxRows(classLogits, k);
   const boxes = clipBoxes(decodeBoxes(boxDeltas, proposals, config.bboxRegWeights), imageSize[0], imageSize[1]);
-  const candidates: number[] = [];
+  // candidates in torchvision's order (proposal-major, then class), as box / score / label rows
+  const boxRows: number[] = [];
+  const ids: Array<[number, number]> = [];
   const n = proposals.length / 4;
   for (let r = 0; r < n; r++) {
-    for (let j = 1; j < k; j++) if (scores[r * k + j] > config.scoreThresh) candidates.push(r * k + j);
+    for (const j of foreground) {
+      if (scores[r * k + j] > config.scoreThresh) {
+        boxRows.push(r * deltaBlocks + j);
+        ids.push([r, j]);
+      }
+    }
   }
-  let candBoxes = selectBoxes(boxes, candidates);
-  const sized = removeSmallBoxes(candBoxes, 1e-2);
-  const ids = sized.map((i) => candidates[i]);
-  candBoxes = selectBoxes(candBoxes, sized);
-  const candScores = Float32Array.from(ids, (i) => scores[i]);
-  const candLabels = Int32Array.from(ids, (i) => i % k);
+  const all = selectBoxes(boxes, boxRows);
+  const sized = removeSmallBoxes(all, 1e-2);
+  const candBoxes = selectBoxes(all, sized);
+  const candScores = Float32Array.from(sized, (i) => scores[ids[i][0] * k + ids[i][1]]);
+  const candLabels = Int32Array.from(sized, (i) => ids[i][1]);
   const keep = batchedNms(candBoxes, candScores, candLabels, config.nmsThresh).slice(0, config.detectionsPerImg);
   return {
     boxes: selectBoxes(candBoxes, keep),

@@ -2,23 +2,13 @@
 // proposal filtering exactly as torchvision's RegionProposalNetwork.filter_proposals: per level
 // top-n by objectness, sigmoid, clip to the image, drop small boxes, score threshold (>=), NMS
 // per level, keep the best post-NMS top-n.
-// Parameters: `conv`, `objectness`, `deltas` (each `.weight` HWIO and `.bias`).
+// Parameters: see specs.ts.
 import * as tf from '@tensorflow/tfjs-core';
-import type { ParamSpec } from '../params.js';
-import { anchorsPerLocation, numLevels } from './anchors.js';
 import { decodeBoxes } from './box-coder.js';
 import { argsortDescending, batchedNms, clipBoxes, removeSmallBoxes, selectBoxes } from './boxes.js';
 import type { RPNConfig } from './config.js';
-import { conv, convSpecs } from './layers.js';
+import { conv } from './layers.js';
 import type { WeightMap } from '../layers/weights.js';
-
-export function rpnHeadSpecs(config: RPNConfig, channels: number): ParamSpec[] {
-  const a = anchorsPerLocation(config.anchors, 0);
-  for (let l = 1; l < numLevels(config.anchors); l++) {
-    if (anchorsPerLocation(config.anchors, l) !== a) throw new Error('the RPN head needs the same number of anchors on every level');
-  }
-  return [...convSpecs('conv', 3, channels, channels), ...convSpecs('objectness', 1, channels, a), ...convSpecs('deltas', 1, channels, 4 * a)];
-}
 
 export interface RPNHeadOutput {
   /** Objectness logits `[batch, totalAnchors]`, anchors ordered as generateAnchors orders them. */

@@ -28,7 +28,11 @@ export function resizedSize(height: number, width: number, minSize: number, maxS
   return [Math.floor(height * scale), Math.floor(width * scale)];
 }
 
-/** PyTorch's upsample_bilinear2d source indices and weights along one axis (align_corners=False). */
+/**
+ * PyTorch's upsample_bilinear2d source indices and weights along one axis (align_corners=False):
+ * the scale in/out is a float32, the source position is computed from it in double precision and
+ * the weights are float32 (checked against torch 1.13's CPU kernel to ~1e-7).
+ */
 function linearTaps(inSize: number, outSize: number): { i0: Int32Array; i1: Int32Array; w0: Float32Array; w1: Float32Array } {
   const i0 = new Int32Array(outSize);
   const i1 = new Int32Array(outSize);
@@ -41,10 +45,10 @@ function linearTaps(inSize: number, outSize: number): { i0: Int32Array; i1: Int3
       w0[o] = 1;
       continue;
     }
-    const src = Math.max(f(f(scale * f(o + 0.5)) - 0.5), 0);
+    const src = Math.max(scale * (o + 0.5) - 0.5, 0);
     i0[o] = Math.trunc(src);
     i1[o] = i0[o] + (i0[o] < inSize - 1 ? 1 : 0);
-    w1[o] = Math.min(Math.max(f(src - i0[o]), 0), 1);
+    w1[o] = f(Math.min(Math.max(src - i0[o], 0), 1));
     w0[o] = f(1 - w1[o]);
   }
   return { i0, i1, w0, w1 };

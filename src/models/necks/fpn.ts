@@ -1,35 +1,18 @@
 // Feature Pyramid Network as torchvision's FeaturePyramidNetwork and mmdetection's FPN compute it:
 // 1x1 lateral convs, top-down nearest upsampling to the lateral's size and sum, 3x3 output convs,
 // then extra levels (max-pool "pool" level, or mmdetection's stride-2 extra convs).
-// Parameters: `lateral.{i}`, `output.{i}`, `extra.{j}` (each `.weight` HWIO and `.bias`).
+// Parameters: see fpn-specs.ts.
 import * as tf from '@tensorflow/tfjs-core';
 import type { FPNConfig } from '../detection/config.js';
-import { conv, convSpecs } from '../detection/layers.js';
+import { conv } from '../detection/layers.js';
+import { fpnLayout } from './fpn-specs.js';
 import type { WeightMap } from '../layers/weights.js';
-import { InputError } from '../../errors.js';
-import type { ParamSpec } from '../params.js';
 import { resizeNearest, subsample2 } from './resample.js';
 import type { Neck } from './types.js';
 
 export function createFPN(config: FPNConfig, inChannels: number[]): Neck {
-  const numIns = inChannels.length;
-  const numOuts = config.numOuts ?? numIns + (config.extra === false ? 0 : 1);
-  const numExtra = numOuts - numIns;
-  if (numExtra < 0) throw new InputError(`FPN numOuts ${numOuts} is below its ${numIns} inputs`);
-  if (numExtra > 0 && config.extra === false) {
-    throw new InputError(`FPN numOuts ${numOuts} needs ${numExtra} extra level(s) but extra is false`);
-  }
+  const { numIns, numOuts, numExtra, extraConvs, specs } = fpnLayout(config, inChannels);
   const out = config.outChannels;
-  const extraConvs = config.extra !== false && config.extra !== 'pool';
-  const specs: ParamSpec[] = [];
-  inChannels.forEach((c, i) => specs.push(...convSpecs(`lateral.${i}`, 1, c, out)));
-  inChannels.forEach((_, i) => specs.push(...convSpecs(`output.${i}`, 3, out, out)));
-  if (extraConvs) {
-    for (let j = 0; j < numExtra; j++) {
-      const cin = j === 0 && config.extra === 'on_input' ? inChannels[numIns - 1] : out;
-      specs.push(...convSpecs(`extra.${j}`, 3, cin, out));
-    }
-  }
 
   function forward(weights: WeightMap, inputs: tf.Tensor4D[]): tf.Tensor4D[] {
     if (inputs.length !== numIns) throw new Error(`FPN expects ${numIns} inputs, got ${inputs.length}`);

@@ -96,7 +96,8 @@ test('seeded random: state round-trips, bad state is refused', () => {
   const a = [r.next(), r.next()];
   r.setState(state);
   assert.deepEqual([r.next(), r.next()], a);
-  assert.throws(() => r.setState('x'), /SeededRandom: invalid state "x" \(expected a uint32\)/);
+  assert.throws(() => r.setState('x'), /SeededRandom: invalid state "x" \(expected \[7, draws so far\]\)/);
+  assert.throws(() => r.setState([8, 1]), /SeededRandom: invalid state \[8,1\]/);
 });
 
 test('RPN targets: labels 1/0/-1 by IoU with low-quality matches, matched boxes; background image', () => {

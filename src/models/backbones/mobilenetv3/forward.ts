@@ -4,6 +4,7 @@ import { InputError } from '../../../errors.js';
 import { activate, hardSwish } from '../../layers/activations.js';
 import { batchNormParams, type NormMode } from '../../layers/batchnorm.js';
 import { convBnAct, type ConvOptions } from '../../layers/conv.js';
+import type { FoldCache } from '../../layers/fold-cache.js';
 import { squeezeExcite } from '../../layers/se.js';
 import { weight, type WeightMap } from '../../layers/weights.js';
 import type { BackboneOutput } from '../types.js';
@@ -17,10 +18,13 @@ class Pass {
   constructor(
     private readonly weights: WeightMap,
     private readonly norm: (layer: number) => NormMode,
+    private readonly cache: FoldCache,
   ) {}
 
   convBn(x: tf.Tensor4D, layer: number, prefix: string, opts: ConvOptions): tf.Tensor4D {
-    const { y, running } = convBnAct(x, weight(this.weights, `${prefix}.conv.weight`), batchNormParams(this.weights, `${prefix}.bn`), this.norm(layer), opts);
+    const kernel = weight<tf.Rank.R4>(this.weights, `${prefix}.conv.weight`);
+    const bn = batchNormParams(this.weights, `${prefix}.bn`);
+    const { y, running } = convBnAct(x, kernel, bn, this.norm(layer), opts, { store: this.cache, key: prefix });
     if (running) {
       this.bnUpdates[`${prefix}.bn.running_mean`] = running.mean;
       this.bnUpdates[`${prefix}.bn.running_var`] = running.variance;
@@ -60,6 +64,7 @@ export function mobileNetV3Forward(
   weights: WeightMap,
   x: tf.Tensor4D,
   training: boolean,
+  cache: FoldCache,
 ): BackboneOutput {
   if (x.rank !== 4 || x.shape[3] !== 3 || x.dtype !== 'float32') {
     throw new InputError(`the input must be a float32 NHWC tensor [N, H, W, 3], got ${x.dtype} [${x.shape.join(', ')}]`);
@@ -67,7 +72,7 @@ export function mobileNetV3Forward(
   const { outIndices, numClasses, frozenStages, normEval, bnEps: eps, bnMomentum: momentum } = options;
   const last = layout.blocks.length + 1;
   const batchStats = training && !normEval;
-  const pass = new Pass(weights, (layer) => ({ batchStats: batchStats && layer > frozenStages, eps, momentum }));
+  const pass = new Pass(weights, (layer) => ({ batchStats: batchStats && layer > frozenStages, eps, momentum }), cache);
   const upTo = numClasses > 0 ? last : Math.max(...outIndices);
   const outputs = new Map<number, tf.Tensor4D>();
   let h = x;

@@ -5,16 +5,18 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { FeatureInfo, ParamSpec } from '../../params.js';
 import { initWeights, torchvisionInit } from '../../layers/init.js';
 import { checkWeights, type WeightMap } from '../../layers/weights.js';
+import { FoldCache } from '../../layers/fold-cache.js';
 import type { Backbone, BackboneOutput, ForwardOptions } from '../types.js';
+import { describeMobileNetV3 } from './describe.js';
 import { mobileNetV3Forward } from './forward.js';
-import { mobileNetV3Layout, type MobileNetV3Layout } from './layout.js';
-import { resolveOptions, type MobileNetV3Options, type ResolvedMobileNetV3Options } from './options.js';
-import { mobileNetV3Specs } from './specs.js';
-import { LARGE, SMALL } from './tables.js';
+import type { MobileNetV3Layout } from './layout.js';
+import type { MobileNetV3Options, ResolvedMobileNetV3Options } from './options.js';
 
 export type { MobileNetV3Options, ResolvedMobileNetV3Options } from './options.js';
 export type { Family, MobileNetV3Layout, BlockLayout } from './layout.js';
 export { makeDivisible, mobileNetV3Layout } from './layout.js';
+export { lastFeatureIndex } from './options.js';
+export { describeMobileNetV3, type MobileNetV3Description } from './describe.js';
 export type { WeightMap } from '../../layers/weights.js';
 
 export interface MobileNetV3 extends Backbone {
@@ -25,24 +27,35 @@ export interface MobileNetV3 extends Backbone {
   forward(weights: WeightMap, x: tf.Tensor4D, opts?: ForwardOptions): BackboneOutput;
   /** Fresh tensors initialised as torchvision does (seeded); the caller owns them. */
   initWeights(seed?: number): WeightMap;
+  /**
+   * Frees the folded conv+BN weights inference keeps between calls (one copy of the conv weights;
+   * rebuilt on the next inference forward). Call when done with the model or its weights.
+   */
+  releaseCache(): void;
 }
 
+// Frees a model's cached folded weights when the model object itself is garbage-collected.
+const finalizer = new FinalizationRegistry<FoldCache>((cache) => cache.clear());
+
 export function createMobileNetV3(opts: MobileNetV3Options): MobileNetV3 {
-  const options = resolveOptions(opts, ({ variant }) => (variant === 'large' ? LARGE : SMALL).length + 1);
-  const layout = mobileNetV3Layout(options.variant, options.widthMult, options.family);
-  const specs = mobileNetV3Specs(layout, options.numClasses, options.frozenStages);
-  return {
+  const { options, layout, specs, featureInfo } = describeMobileNetV3(opts);
+  const cache = new FoldCache();
+  const model: MobileNetV3 = {
     options,
     layout,
     specs,
-    featureInfo: layout.featureInfo,
+    featureInfo,
     forward(weights, x, fwd = {}) {
       checkWeights(specs, weights);
-      return tf.tidy(() => mobileNetV3Forward(layout, options, weights, x, fwd.training ?? false) as unknown as tf.TensorContainer) as unknown as BackboneOutput;
+      const run = () => mobileNetV3Forward(layout, options, weights, x, fwd.training ?? false, cache);
+      return tf.tidy(run as unknown as () => tf.TensorContainerObject) as unknown as BackboneOutput;
     },
     initWeights(seed = 0) {
       // torchvision: nn.Linear layers of the classifier start from N(0, 0.01).
       return initWeights(specs, (s) => (s.name.startsWith('classifier.') && s.kind === 'dense' ? { normal: 0.01 } : torchvisionInit(s)), seed);
     },
+    releaseCache: () => cache.clear(),
   };
+  finalizer.register(model, cache);
+  return model;
 }

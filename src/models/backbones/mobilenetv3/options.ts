@@ -1,6 +1,7 @@
 // MobileNetV3 options: defaults and validation (bad values are InputErrors with exact messages).
 import { InputError } from '../../../errors.js';
 import type { Family } from './layout.js';
+import { LARGE, SMALL } from './tables.js';
 
 export interface MobileNetV3Options {
   variant: 'large' | 'small';
@@ -38,8 +39,13 @@ function fail(name: string, problem: string): never {
   throw new InputError(`${name}: ${problem}`);
 }
 
-/** Fills defaults and checks every option; `lastIndex` is the index of the last feature layer. */
-export function resolveOptions(opts: MobileNetV3Options, lastIndex: (o: { variant: 'large' | 'small' }) => number): ResolvedMobileNetV3Options {
+/** Index of the last feature layer (the final 1x1 conv): 16 for large, 12 for small. */
+export function lastFeatureIndex({ variant }: { variant: 'large' | 'small' }): number {
+  return (variant === 'large' ? LARGE : SMALL).length + 1;
+}
+
+/** Fills defaults and checks every option. */
+export function resolveOptions(opts: MobileNetV3Options, lastIndex = lastFeatureIndex): ResolvedMobileNetV3Options {
   const { variant } = opts;
   if (variant !== 'large' && variant !== 'small') fail('mobilenetv3', `variant must be 'large' or 'small', got '${String(variant)}'`);
   const name = `mobilenetv3_${variant}`;

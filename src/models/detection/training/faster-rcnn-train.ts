@@ -31,14 +31,15 @@ export interface LossOptions {
   batchNormTraining?: boolean;
 }
 
-export interface DetectionLosses {
+// a type alias (not an interface) so it is a tf.TensorContainer: tf.tidy can return it
+export type DetectionLosses = {
   lossObjectness: tf.Scalar;
   lossRpnBoxReg: tf.Scalar;
   lossClassifier: tf.Scalar;
   lossBoxReg: tf.Scalar;
   /** With batchNormTraining: the running statistics to assign after the step (see FeaturesOutput). */
   bnUpdates?: WeightMap;
-}
+};
 
 export interface RpnStage {
   lossObjectness: tf.Scalar;

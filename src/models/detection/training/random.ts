@@ -1,21 +1,20 @@
-// A small seeded random source (mulberry32) whose whole state is one integer, so a resumed
-// training run can restore it and sample exactly what the first run would have.
+// The samplers' random source: counter-based (draw k of a seed is mixSeed(seed, k)), so its whole
+// state is two integers that a resumed training run restores to sample exactly what the first
+// run would have.
+import { mixSeed } from '../../../data/rng.js';
 import type { RngHolder } from '../../../train/types.js';
 
 export class SeededRandom implements RngHolder {
-  private state: number;
+  private readonly seed: number;
+  private counter = 0;
 
   constructor(seed: number) {
-    this.state = seed >>> 0;
+    this.seed = seed >>> 0;
   }
 
   /** Uniform in [0, 1). */
   next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    return mixSeed(this.seed, this.counter++) / 4294967296;
   }
 
   /** Integer in [0, n). */
@@ -23,14 +22,14 @@ export class SeededRandom implements RngHolder {
     return Math.floor(this.next() * n);
   }
 
-  getState(): number {
-    return this.state;
+  getState(): [number, number] {
+    return [this.seed, this.counter];
   }
 
   setState(state: unknown): void {
-    if (typeof state !== 'number' || !Number.isInteger(state) || state < 0 || state > 0xffffffff) {
-      throw new Error(`SeededRandom: invalid state ${JSON.stringify(state)} (expected a uint32)`);
-    }
-    this.state = state;
+    const ok =
+      Array.isArray(state) && state.length === 2 && state.every((v) => Number.isSafeInteger(v) && v >= 0) && state[0] === this.seed;
+    if (!ok) throw new Error(`SeededRandom: invalid state ${JSON.stringify(state)} (expected [${this.seed}, draws so far])`);
+    this.counter = (state as number[])[1];
   }
 }

@@ -1,0 +1,13 @@
+const Table = (await import('cli-table3')).default;
+const rows = Array.from({ length: 312 }, (_, i) => [`features.${i}.block.0.0.weight`, 'float32', '[16, 3, 3, 3]', String(i * 1000)]);
+const style = { style: { head: [], border: [] }, chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' } };
+let t = performance.now();
+const tb = new Table({ head: ['key', 'dtype', 'shape', 'numel'], colAligns: ['left', 'left', 'left', 'right'], ...style });
+tb.push([0, 1, 2, 3].map((c) => rows.map((r) => r[c]).join('\n')));
+const s = tb.toString();
+console.log('multiline', performance.now() - t);
+t = performance.now();
+const tb2 = new Table({ head: ['key', 'dtype', 'shape', 'numel'], colAligns: ['left', 'left', 'left', 'right'], ...style });
+tb2.push(...rows);
+const s2 = tb2.toString();
+console.log('rows', performance.now() - t, s === s2);

@@ -1,0 +1,84 @@
+// The data behind `torchport inspect`: read, unwrap, filter, summarise; plain JSON-able values.
+import { InputError } from '../errors.js';
+import { describeValue, extractStateDict } from './extract.js';
+import { readCheckpoint } from './read.js';
+import { groupKeys, numelOf, summarise, type StateDictSummary } from './summary.js';
+import type { StateDict } from './types.js';
+
+export interface InspectOptions {
+  key?: string;
+  /** Keep only keys matching this regular expression (JavaScript syntax). */
+  filter?: string;
+  group?: boolean;
+  allowUnknownGlobals?: boolean;
+}
+
+export interface TensorRow { key: string; dtype: string; shape: number[]; numel: number }
+export interface GroupRow { pattern: string; dtypes: string[]; tensors: number; numel: number }
+
+export interface InspectReport {
+  file: string;
+  format: 'zip' | 'legacy';
+  protocol: number;
+  records: number;
+  /** What wrapped the weights: 'state_dict' | 'model' | 'raw' | the key. */
+  source: string;
+  strippedPrefix?: string;
+  /** Other top-level entries of a wrapping dict, described (e.g. `epoch: int 12`). */
+  others: Record<string, string>;
+  /** Keys in the whole state dict, before --filter. */
+  totalTensors: number;
+  summary: StateDictSummary;
+  rows: TensorRow[];
+  groups?: GroupRow[];
+  notes: string[];
+  warnings: string[];
+}
+
+/** Reads and summarises a checkpoint; also returns the (filtered) state dict for --npy. */
+export function inspectCheckpoint(file: string, opts: InspectOptions = {}): { report: InspectReport; stateDict: StateDict } {
+  const ckpt = readCheckpoint(file, { allowUnknownGlobals: opts.allowUnknownGlobals });
+  const ex = extractStateDict(ckpt.object, { key: opts.key, file });
+  let stateDict = ex.stateDict;
+  if (opts.filter !== undefined) {
+    let re: RegExp;
+    try {
+      re = new RegExp(opts.filter);
+    } catch (err) {
+      throw new InputError(`invalid --filter regular expression: ${(err as Error).message}`);
+    }
+    stateDict = new Map([...stateDict].filter(([k]) => re.test(k)));
+  }
+  const others: Record<string, string> = {};
+  if (ckpt.object instanceof Map && ex.source !== 'raw') {
+    for (const [k, v] of ckpt.object) if (String(k) !== ex.source) others[String(k)] = describeValue(v);
+  }
+  const rows = [...stateDict].map(([key, t]) => ({ key, dtype: t.dtype, shape: t.shape, numel: numelOf(t.shape) }));
+  const report: InspectReport = {
+    file,
+    format: ckpt.format,
+    protocol: ckpt.protocol,
+    records: ckpt.records.length,
+    source: ex.source,
+    strippedPrefix: ex.strippedPrefix,
+    others,
+    totalTensors: ex.stateDict.size,
+    summary: summarise(stateDict),
+    rows,
+    notes: ex.notes,
+    warnings: ckpt.warnings,
+  };
+  if (opts.group) {
+    const byKey = new Map(rows.map((r) => [r.key, r]));
+    report.groups = groupKeys(stateDict.keys()).map((g) => {
+      const members = g.keys.map((k) => byKey.get(k)!);
+      return {
+        pattern: g.pattern,
+        dtypes: [...new Set(members.map((m) => m.dtype))],
+        tensors: members.length,
+        numel: members.reduce((n, m) => n + m.numel, 0),
+      };
+    });
+  }
+  return { report, stateDict };
+}

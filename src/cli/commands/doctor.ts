@@ -1,0 +1,80 @@
+// `torchport doctor`: which TF.js backends are installed and usable, which one `auto` picks, why
+// tfjs-node-gpu is not usable (missing package, failed libtensorflow download, CUDA/cuDNN not on
+// the loader path), and how to install it without network access.
+import type { CommandModule } from 'yargs';
+import type { BackendStatus } from '../../backend/status.js';
+
+interface DoctorArgs {
+  json?: boolean;
+  probe?: boolean;
+}
+
+const REASONS: Record<string, string> = {
+  'missing-package': 'not installed',
+  'libtensorflow-missing': 'installed, but libtensorflow was not downloaded (the install script needs network access)',
+  'cuda-libs-missing': 'installed, but the CUDA/cuDNN libraries are not on the loader path',
+  'load-failed': 'failed to load',
+};
+
+/** How to make tfjs-node-gpu work offline, for the reason it does not work now. */
+export function offlineInstallAdvice(gpu: BackendStatus): string[] {
+  const lines = ['How to install @tensorflow/tfjs-node-gpu without network access:'];
+  if (gpu.reason === 'cuda-libs-missing') {
+    lines.push(
+      '  The package and libtensorflow are in place; the GPU libraries are not. Install the CUDA toolkit and cuDNN',
+      '  versions this tfjs-node-gpu was built for (tfjs-node-gpu 4.x: CUDA 11.2, cuDNN 8.1) and add their lib folders',
+      '  to LD_LIBRARY_PATH (e.g. export LD_LIBRARY_PATH=/usr/local/cuda/lib64:$LD_LIBRARY_PATH), then run doctor again.',
+    );
+    return lines;
+  }
+  lines.push(
+    '  Its install script downloads libtensorflow (and a prebuilt binding), which fails offline. Either:',
+    '  1. On a machine with network access, the same OS, CPU architecture and Node major version, run',
+    '       npm install @tensorflow/tfjs-node-gpu@4.22.0',
+    '     and copy its node_modules/@tensorflow/tfjs-node-gpu folder (it holds deps/lib/libtensorflow*.so and',
+    '     lib/napi-v*/tfjs_binding.node) into this project\'s node_modules/@tensorflow/; or',
+    '  2. Mirror the files it downloads (from https://storage.googleapis.com/: tensorflow/libtensorflow/... and',
+    '     tf-builds/pre-built-binary/...) on a local web server and install with',
+    '       TFJS_NODE_CDN_STORAGE=http://your-mirror/ npm install @tensorflow/tfjs-node-gpu@4.22.0',
+    '     (TFJS_NODE_BASE_URI overrides the libtensorflow location alone).',
+    '  tfjs-node-gpu also needs the NVIDIA driver, CUDA 11.2 and cuDNN 8.1 on the loader path.',
+    '  Without it torchport runs on wasm (SIMD), which needs nothing extra.',
+  );
+  return lines;
+}
+
+function render(statuses: BackendStatus[]): string {
+  const lines = ['TF.js backends, in the order `--backend auto` tries them:'];
+  for (const s of statuses) {
+    const mark = s.usable ? 'usable  ' : 'unusable';
+    const why = s.usable ? '' : ` (${REASONS[s.reason ?? 'load-failed']})`;
+    lines.push(`  ${mark}  ${s.backend.padEnd(10)} ${s.package}${s.version ? ` ${s.version}` : ''}${why}`);
+    lines.push(`            ${s.detail}`);
+  }
+  const chosen = statuses.find((s) => s.usable);
+  lines.push('', chosen ? `auto picks: ${chosen.backend} (${chosen.package})` : 'no usable backend: reinstall torchport (npm ci)');
+  const gpu = statuses.find((s) => s.package === '@tensorflow/tfjs-node-gpu');
+  if (gpu && !gpu.usable) lines.push('', ...offlineInstallAdvice(gpu));
+  return lines.join('\n');
+}
+
+const command: CommandModule<object, DoctorArgs> = {
+  command: 'doctor',
+  describe: 'show which TF.js backends are installed and usable, and how to get tfjs-node-gpu working offline',
+  builder: (y) =>
+    y
+      .option('json', { type: 'boolean', describe: 'print the backend statuses as JSON' })
+      .option('probe', { type: 'boolean', describe: 'also try to load the native bindings (slower; catches broken installs)' }),
+  handler: async (argv) => {
+    const { backendStatus } = await import('../../backend/status.js');
+    const statuses = await backendStatus({ probe: argv.probe ?? false });
+    if (argv.json) {
+      process.stdout.write(`${JSON.stringify(statuses, null, 2)}\n`);
+      return;
+    }
+    process.stdout.write(`${render(statuses)}\n`);
+  },
+};
+
+// main.ts registers commands as CommandModule; yargs' builder types the arguments for the handler.
+export default command as unknown as CommandModule;

@@ -1,0 +1,35 @@
+// `torchport forward DIR --input X.npy --out OUTDIR`: run a converted model on one NCHW input and
+// write every requested output as NCHW .npy, for direct comparison with PyTorch.
+import type { CommandModule } from 'yargs';
+
+interface ForwardArgs {
+  dir: string;
+  input: string;
+  out: string;
+  'out-indices'?: Array<string | number>;
+  backend?: 'wasm' | 'cpu';
+}
+
+const command: CommandModule<object, ForwardArgs> = {
+  command: 'forward <dir>',
+  describe: 'run a converted model on an NCHW .npy input; writes features_<i>.npy (NCHW) and logits.npy',
+  builder: (y) =>
+    y
+      .positional('dir', { type: 'string', demandOption: true, describe: 'folder written by `torchport convert`' })
+      .option('input', { type: 'string', demandOption: true, describe: 'NCHW float32 .npy (any height and width)' })
+      .option('out', { type: 'string', demandOption: true, describe: 'output folder' })
+      .option('out-indices', { type: 'string', array: true, describe: 'feature layers to write (default: all)' })
+      .option('backend', { choices: ['wasm', 'cpu'] as const, default: 'wasm' as const, describe: 'TF.js backend' }),
+  handler: async (argv) => {
+    const { runForward } = await import('../../mapping/run-forward.js');
+    const { parseIndexList } = await import('../../mapping/parse-options.js');
+    const written = await runForward(argv.dir, argv.input, argv.out, {
+      outIndices: argv['out-indices'] ? parseIndexList(argv['out-indices']) : undefined,
+      backend: argv.backend ?? 'wasm',
+    });
+    process.stdout.write(`wrote ${written.map((w) => `${w.file} [${w.shape.join(', ')}]`).join(', ')} to ${argv.out}/\n`);
+  },
+};
+
+// main.ts registers commands as CommandModule; yargs' builder types the arguments for the handler.
+export default command as unknown as CommandModule;

@@ -1,0 +1,86 @@
+// Runs a converted model on NCHW input (PyTorch's layout) and returns NCHW outputs, so results
+// compare with PyTorch directly. Imports TF.js: only `forward` and tests load this module.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { selectBackend } from '../backend/select.js';
+import type { TorchTensor } from '../checkpoint/types.js';
+import { InputError } from '../errors.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { decodeNpy, encodeNpy, NpyError } from '../io/npy.js';
+import { disposeConverted, loadConverted } from './convert.js';
+
+export interface ForwardOutputs {
+  /** Per requested feature layer, NCHW float32. */
+  features: Array<{ index: number; tensor: TorchTensor }>;
+  logits?: TorchTensor;
+}
+
+type Loaded = Awaited<ReturnType<typeof loadConverted>>;
+
+function toTorch(t: tf.Tensor): TorchTensor {
+  return { dtype: 'float32', shape: t.shape, data: t.dataSync() as Float32Array };
+}
+
+/** Runs `loaded` (eval mode) on an NCHW float32 tensor. */
+export function forwardNCHW(loaded: Loaded, input: TorchTensor, file = 'input'): ForwardOutputs {
+  if (input.shape.length !== 4 || input.shape[1] !== 3) {
+    throw new InputError(`expected an NCHW input [N, 3, H, W], got [${input.shape.join(', ')}]`, file);
+  }
+  if (input.dtype !== 'float32' && input.dtype !== 'float64') throw new InputError(`expected float32 input, got ${input.dtype}`, file);
+  const data = input.dtype === 'float32' ? (input.data as Float32Array) : Float32Array.from(input.data as Float64Array);
+  const x = tf.tidy(() => tf.transpose(tf.tensor4d(data, input.shape as [number, number, number, number]), [0, 2, 3, 1]));
+  try {
+    const out = loaded.model.forward(loaded.weights, x as tf.Tensor4D);
+    const indices = loaded.outIndices;
+    const features = out.features.map((f, k) => {
+      const nchw = tf.transpose(f, [0, 3, 1, 2]);
+      const t = toTorch(nchw);
+      nchw.dispose();
+      f.dispose();
+      return { index: indices[k], tensor: t };
+    });
+    const logits = out.logits ? toTorch(out.logits) : undefined;
+    out.logits?.dispose();
+    return { features, logits };
+  } finally {
+    x.dispose();
+  }
+}
+
+export interface RunForwardOptions {
+  /** Feature layers to write (default: every layer). */
+  outIndices?: number[];
+  backend?: 'wasm' | 'cpu';
+}
+
+/** `torchport forward`: load DIR, run INPUT, write OUTDIR/features_<i>.npy and logits.npy. */
+export async function runForward(dir: string, inputPath: string, outDir: string, opts: RunForwardOptions = {}) {
+  let input: TorchTensor;
+  try {
+    input = decodeNpy(readFileSync(inputPath));
+  } catch (err) {
+    if (err instanceof NpyError) throw new InputError(err.message, inputPath);
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new InputError(code === 'ENOENT' ? 'no such file' : `cannot read (${code ?? (err as Error).message})`, inputPath);
+  }
+  await selectBackend(opts.backend ?? 'wasm');
+  const loaded = await loadConverted(dir, { outIndices: opts.outIndices ?? 'all' });
+  let out: ForwardOutputs;
+  try {
+    out = forwardNCHW(loaded, input, inputPath);
+  } finally {
+    disposeConverted(loaded);
+  }
+  const written: Array<{ file: string; shape: number[] }> = [];
+  for (const f of out.features) {
+    const file = `features_${f.index}.npy`;
+    writeFileAtomic(join(outDir, file), encodeNpy(f.tensor));
+    written.push({ file, shape: f.tensor.shape });
+  }
+  if (out.logits) {
+    writeFileAtomic(join(outDir, 'logits.npy'), encodeNpy(out.logits));
+    written.push({ file: 'logits.npy', shape: out.logits.shape });
+  }
+  return written;
+}

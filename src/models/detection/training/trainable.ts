@@ -1,0 +1,45 @@
+// The trainer's view of a Faster R-CNN (src/train/types.ts TrainableModel): variables by canonical
+// name, and the four torchvision losses of a batch with their sum as the differentiated total.
+// BatchNorm runs on running statistics (torchvision fine-tunes with FrozenBatchNorm2d).
+import * as tf from '@tensorflow/tfjs-core';
+import type { TrainableModel } from '../../../train/types.js';
+import type { WeightMap } from '../../layers/weights.js';
+import type { FasterRCNN } from '../faster-rcnn.js';
+import { computeLosses, type DetectionBatch } from './faster-rcnn-train.js';
+import { SeededRandom } from './random.js';
+
+/** One tf.Variable per declared parameter, trainable as its spec says (frozen stages and BN statistics are not). */
+export function detectorVariables(detector: FasterRCNN, weights: WeightMap): Map<string, tf.Variable> {
+  const out = new Map<string, tf.Variable>();
+  for (const spec of detector.specs) {
+    const t = weights[spec.name];
+    if (!t) throw new Error(`detector weights: '${spec.name}' is missing`);
+    out.set(spec.name, tf.variable(t, spec.trainable, spec.name));
+  }
+  return out;
+}
+
+export function detectorTrainable(
+  detector: FasterRCNN,
+  variables: Map<string, tf.Variable>,
+  opts: { seed?: number } = {},
+): TrainableModel<DetectionBatch> {
+  const random = new SeededRandom(opts.seed ?? 0);
+  const weights: WeightMap = Object.fromEntries(variables);
+  return {
+    namedVariables: () => variables,
+    rng: random,
+    computeLoss(batch) {
+      const l = computeLosses(detector, weights, batch, { random });
+      return {
+        total: tf.addN([l.lossObjectness, l.lossRpnBoxReg, l.lossClassifier, l.lossBoxReg]) as tf.Scalar,
+        terms: {
+          loss_objectness: l.lossObjectness,
+          loss_rpn_box_reg: l.lossRpnBoxReg,
+          loss_classifier: l.lossClassifier,
+          loss_box_reg: l.lossBoxReg,
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,66 @@
+// Loading a detector: from a PyTorch checkpoint through the mapping engine, or from a folder that
+// `torchport convert` wrote. Parameters the source lacks (e.g. a backbone-only checkpoint loaded
+// into a detector) are freshly initialised, on purpose, and listed in `initialised`.
+import * as tf from '@tensorflow/tfjs-core';
+import { InputError } from '../../errors.js';
+import { readTfjsWeights } from '../../io/tfjs-weights.js';
+import { applyPlan, type NamedWeight } from '../../mapping/apply.js';
+import { readConvertedMetadata } from '../../mapping/convert.js';
+import { mapCheckpoint, type MapCheckpointOptions, type MappedCheckpoint } from '../../mapping/pipeline.js';
+import { createFasterRCNN, type FasterRCNN } from '../detection/faster-rcnn.js';
+import type { WeightMap } from '../layers/weights.js';
+import { DETECTOR_MODELS, detectorConfig, type DetectorModelOptions } from './torchvision.js';
+
+export interface LoadedDetector {
+  model: FasterRCNN;
+  weights: WeightMap;
+  /** Model name and options the weights were mapped for. */
+  name: string;
+  options: DetectorModelOptions;
+  /** Parameters not in the source: initialised (seeded) instead. */
+  initialised: string[];
+}
+
+/** Builds the detector and fills a WeightMap from converted weights, initialising the rest. */
+export function assembleDetector(name: string, options: DetectorModelOptions, named: NamedWeight[], seed = 0, where?: string): LoadedDetector {
+  if (!DETECTOR_MODELS.includes(name)) throw new InputError(`model '${name}' is not a detector (known: ${DETECTOR_MODELS.join(', ')})`, where);
+  const model = createFasterRCNN(detectorConfig(name, options));
+  const specs = new Map(model.specs.map((s) => [s.name, s]));
+  const weights: WeightMap = {};
+  for (const w of named) {
+    const spec = specs.get(w.name);
+    if (!spec) throw new InputError(`weight '${w.name}' is not a parameter of ${name} with these options`, where);
+    if (spec.shape.join() !== w.shape.join()) {
+      throw new InputError(`weight '${w.name}' has shape [${w.shape.join(', ')}], ${name} needs [${spec.shape.join(', ')}]`, where);
+    }
+    weights[w.name] = tf.tensor(w.data, w.shape, 'float32');
+  }
+  const initialised = model.specs.filter((s) => !(s.name in weights)).map((s) => s.name);
+  if (initialised.length > 0) {
+    for (const [n, t] of Object.entries(model.initWeights(seed))) {
+      if (n in weights) t.dispose();
+      else weights[n] = t;
+    }
+  }
+  return { model, weights, name, options, initialised };
+}
+
+/** A PyTorch detector checkpoint, mapped (auto-detected unless `opts.mapping`/`opts.model`). */
+export function loadDetectorCheckpoint(path: string, opts: MapCheckpointOptions = {}): LoadedDetector & { mapped: MappedCheckpoint } {
+  const mapped = mapCheckpoint(path, opts);
+  const { best } = mapped.detection;
+  if (best.plan.conflicts.length > 0) throw new InputError(`ambiguous mapping: ${best.plan.conflicts.length} parameter(s) claimed twice (run \`torchport diff\`)`, path);
+  if (best.plan.mismatched.length > 0) {
+    const m = best.plan.mismatched[0];
+    throw new InputError(`'${m.source}' does not fit '${m.target}' (run \`torchport diff\` for all ${best.plan.mismatched.length})`, path);
+  }
+  const named = applyPlan(best.plan, mapped.stateDict, best.description.specs.map((s) => s.name));
+  return { ...assembleDetector(best.model, best.options as DetectorModelOptions, named, 0, path), mapped };
+}
+
+/** A folder written by `torchport convert` for a detector model. */
+export function loadDetectorDir(dir: string): LoadedDetector {
+  const { modelJson, weights } = readTfjsWeights(dir);
+  const meta = readConvertedMetadata(modelJson, dir);
+  return assembleDetector(meta.model, meta.options as DetectorModelOptions, weights, 0, dir);
+}

@@ -1,0 +1,79 @@
+// Backend selection, backend status for `doctor`, and the training preflight.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+import { selectBackend } from '../../src/backend/select.js';
+import { backendStatus, classifyNativeLoadError } from '../../src/backend/status.js';
+import { formatPreflight, preflight } from '../../src/backend/preflight.js';
+import './helpers.js';
+
+test('auto falls back past the missing tfjs-node packages to wasm with the kernels, and says so', async () => {
+  const choice = await selectBackend('auto');
+  assert.equal(choice.name, 'wasm');
+  assert.equal(tf.getBackend(), 'wasm');
+  assert.match(choice.detail, /^@tensorflow\/tfjs-backend-wasm 4\.22\.0 \(SIMD, 1 thread\) \+ torchport gradient kernels; skipped @tensorflow\/tfjs-node-gpu: not installed; @tensorflow\/tfjs-node: not installed$/);
+  for (const kernel of ['Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput', 'UnsortedSegmentSum']) {
+    assert.ok(tf.getKernel(kernel, 'wasm'), kernel);
+  }
+  await assert.rejects(selectBackend('tensorflow'), /tfjs-node\(-gpu\) cannot be used \(@tensorflow\/tfjs-node-gpu: not installed; @tensorflow\/tfjs-node: not installed\); see `torchport doctor`/);
+  assert.equal((await selectBackend('cpu')).name, 'cpu');
+});
+
+test('backendStatus reports each backend in auto order, with why tfjs-node(-gpu) is unusable', async () => {
+  const status = await backendStatus();
+  assert.deepEqual(status.map((s) => [s.package, s.installed, s.usable, s.reason]), [
+    ['@tensorflow/tfjs-node-gpu', false, false, 'missing-package'],
+    ['@tensorflow/tfjs-node', false, false, 'missing-package'],
+    ['@tensorflow/tfjs-backend-wasm', true, true, undefined],
+    ['@tensorflow/tfjs-backend-cpu', true, true, undefined],
+  ]);
+  assert.equal(status[2].detail, '@tensorflow/tfjs-backend-wasm 4.22.0 (SIMD)');
+  assert.equal(status[0].detail, '@tensorflow/tfjs-node-gpu is not installed');
+});
+
+test('native load errors are classified by cause', () => {
+  assert.equal(classifyNativeLoadError("Cannot find package '@tensorflow/tfjs-node-gpu' imported from /x.js"), 'missing-package');
+  assert.equal(classifyNativeLoadError('libcudart.so.11.0: cannot open shared object file: No such file or directory'), 'cuda-libs-missing');
+  assert.equal(classifyNativeLoadError('libcudnn.so.8: cannot open shared object file: No such file or directory'), 'cuda-libs-missing');
+  assert.equal(classifyNativeLoadError("Cannot find module '/app/node_modules/@tensorflow/tfjs-node/lib/napi-v8/tfjs_binding.node'"), 'libtensorflow-missing');
+  assert.equal(classifyNativeLoadError('libtensorflow.so.2: cannot open shared object file'), 'libtensorflow-missing');
+  assert.equal(classifyNativeLoadError('something else'), 'load-failed');
+});
+
+test('preflight lists every kernel a step lacks, not only the first, leaks nothing and leaves the backend as it was', async () => {
+  await selectBackend('wasm');
+  const w = tf.variable(tf.randomNormal([3, 3, 2, 4], 0, 0.1, 'float32', 1));
+  const d = tf.variable(tf.randomNormal([3, 3, 4, 1], 0, 0.1, 'float32', 2));
+  const x = tf.randomNormal([1, 8, 8, 2], 0, 1, 'float32', 3) as tf.Tensor4D;
+  const loss = () => tf.sum(tf.gather(tf.reshape(tf.depthwiseConv2d(tf.conv2d(x, w as tf.Tensor4D, 1, 'same'), d as tf.Tensor4D, 1, 'same'), [64, 4]), tf.tensor1d([1, 5, 5], 'int32'))) as tf.Scalar;
+
+  const ok = await preflight(loss, [w, d]);
+  assert.equal(ok.ok, true);
+  assert.equal(formatPreflight(ok), `preflight on wasm: ok (loss ${ok.loss})`);
+
+  // Take two of torchport's kernels away: the preflight must name both.
+  const removed = ['UnsortedSegmentSum', 'Conv2DBackpropFilter'].map((name) => tf.getKernel(name, 'wasm')!);
+  removed.forEach((k) => tf.unregisterKernel(k.kernelName, 'wasm'));
+  try {
+    const before = tf.memory().numTensors;
+    const report = await preflight(loss, [w, d]);
+    assert.equal(tf.memory().numTensors, before, 'failed attempts leak nothing');
+    assert.deepEqual(report.missingKernels, ['UnsortedSegmentSum', 'Conv2DBackpropFilter']);
+    assert.equal(report.ok, false);
+    assert.ok(Math.abs(report.loss! - ok.loss!) < 1e-4 * Math.abs(ok.loss!));
+    assert.equal(formatPreflight(report), 'preflight on wasm: training would fail\n  missing kernel: UnsortedSegmentSum\n  missing kernel: Conv2DBackpropFilter');
+    assert.equal(tf.getKernel('UnsortedSegmentSum', 'wasm'), undefined, 'the cpu stand-ins are removed again');
+  } finally {
+    removed.forEach((k) => tf.registerKernel(k));
+  }
+  tf.dispose([w, d, x]);
+});
+
+test('preflight names ops that have no gradient at all', async () => {
+  await selectBackend('wasm');
+  const v = tf.variable(tf.ones([2, 3]));
+  const report = await preflight(() => tf.sum(tf.stridedSlice(v, [0, 0], [2, 2], [1, 1])) as tf.Scalar, [v]);
+  assert.deepEqual(report.missingGradients, ['StridedSlice']);
+  assert.match(formatPreflight(report), /no gradient defined for: StridedSlice/);
+  v.dispose();
+});
