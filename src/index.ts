@@ -53,6 +53,49 @@ export { FoldCache, type Folded } from './models/layers/fold-cache.js';
 export { squeezeExcite } from './models/layers/se.js';
 export { batchNormSpecs, convBnSpecs, denseSpecs, squeezeExciteSpecs, numel } from './models/layers/specs.js';
 export { initWeights, torchvisionInit, type InitRule } from './models/layers/init.js';
+export {
+  fasterrcnnMobileNetV3LargeFPN,
+  fasterrcnnMobileNetV3Large320FPN,
+  BBOX_XFORM_CLIP,
+  type FasterRCNNConfig,
+  type BackboneConfig,
+  type FPNConfig,
+  type FPNExtra,
+  type AnchorConfig,
+  type TorchvisionAnchorConfig,
+  type MMDetAnchorConfig,
+  type RPNConfig,
+  type RoIHeadConfig,
+  type TransformConfig,
+  type TrainTest,
+  type TorchvisionFasterRCNNOptions,
+} from './models/detection/config.js';
+export { boxIou, boxArea, clipBoxes, removeSmallBoxes, nms, batchedNms, argsortDescending, selectBoxes } from './models/detection/boxes.js';
+export { encodeBoxes, decodeBoxes, type BoxCoderWeights } from './models/detection/box-coder.js';
+export { generateAnchors, cellAnchors, anchorsPerLocation } from './models/detection/anchors.js';
+export { roiAlign, multiScaleRoIAlign, assignLevels, type RoIAlignOptions, type MultiScaleRoIAlignOptions } from './models/detection/roi-align.js';
+export { rpnHead, filterProposals, type RPNHeadOutput, type Proposals } from './models/detection/rpn.js';
+export { boxHead, boxPredictor, postprocessDetections, type Detections } from './models/detection/roi-head.js';
+export { transformImages, resizedSize, boxesToOriginal, type RGBImage, type TransformedBatch } from './models/detection/transform.js';
+export { fasterRCNNLayout, classColumns, rpnHeadSpecs, roiHeadSpecs } from './models/detection/specs.js';
+export { createFasterRCNN, type FasterRCNN, type FeaturesOutput } from './models/detection/faster-rcnn.js';
+// detector training (src/models/detection/training)
+export { matchPredictions, BELOW_LOW_THRESHOLD, BETWEEN_THRESHOLDS, type MatcherOptions } from './models/detection/training/matcher.js';
+export { sampleBalanced, type SamplerOptions, type BalancedSample } from './models/detection/training/sampler.js';
+export { SeededRandom } from './models/detection/training/random.js';
+export { assignAnchorTargets, sampleRoITargets, type ImageTargets, type AnchorTargets, type RoISamples } from './models/detection/training/targets.js';
+export { rpnLosses, roiLosses, smoothL1, bceWithLogits, BOX_LOSS_BETA } from './models/detection/training/losses.js';
+export { computeLosses, rpnStage, roiStage, type DetectionBatch, type DetectionLosses, type LossOptions } from './models/detection/training/faster-rcnn-train.js';
+export { detectorTrainable, detectorVariables, toDetectionBatch } from './models/detection/training/trainable.js';
+export { createFPN } from './models/necks/fpn.js';
+export { necks } from './models/necks/registry.js';
+export type { Neck, NeckBuilder } from './models/necks/types.js';
+export { detectors, type DetectorBuilder } from './models/detectors/registry.js';
+export { torchvisionDetectorConfig, describeDetector, DETECTOR_MODELS, type DetectorModelOptions } from './models/detectors/torchvision.js';
+export { loadDetectorCheckpoint, loadDetectorDir, assembleDetector, type LoadedDetector } from './models/detectors/load.js';
+export { detectImage, readImageFile, type DetectionRecord, type DetectResult } from './models/detectors/run.js';
+export { labelName, TORCHVISION_COCO_CATEGORIES } from './models/detectors/labels.js';
+export { drawDetections, detectionsSvg, type DrawnBox } from './io/draw.js';
 // backend exports
 // train/data/eval/config exports
 export { loadConfig, importPlugins, type LoadOptions, type LoadedConfig } from './config/load.js';

@@ -17,6 +17,7 @@ const COMMANDS: CommandEntry[] = [
   { name: 'features', describe: "list a backbone's feature layers and FPN taps", load: () => import('./commands/features.js') },
   { name: 'forward', describe: 'run a converted model on an NCHW .npy input', load: () => import('./commands/forward.js') },
   { name: 'make-dataset', describe: 'write a small synthetic COCO dataset (shapes)', load: () => import('./commands/make-dataset.js') },
+  { name: 'detect', describe: 'run a converted detector on PNG/JPEG images', load: () => import('./commands/detect.js') },
   { name: 'eval', describe: 'evaluate a trained detector (COCO mAP) and write metrics.json', load: () => import('./commands/eval.js') },
   { name: 'doctor', describe: 'show which TF.js backends are usable and how to install tfjs-node-gpu', load: () => import('./commands/doctor.js') },
 ];

@@ -132,7 +132,43 @@ export async function loadConfig(path: string, opts: LoadOptions = {}): Promise<
   return { config, file, files, imported };
 }
 
-/** Imports each plugin module (absolute paths); a failure names the plugin and shows its error verbatim. */
+/** What a plugin's default-exported function receives: the registries of the running torchport. */
+export interface PluginContext {
+  backbones: typeof import('../models/backbones/registry.js').backbones;
+  necks: typeof import('../models/necks/registry.js').necks;
+  detectors: typeof import('../models/detectors/registry.js').detectors;
+  datasets: typeof import('../data/datasets.js').datasets;
+  transforms: typeof import('../data/transforms.js').transforms;
+  optimizers: typeof import('./optimizers.js').optimizers;
+  schedulers: typeof import('./schedulers.js').schedulers;
+}
+
+async function pluginContext(): Promise<PluginContext> {
+  const [b, n, d, ds, t, o, s] = await Promise.all([
+    import('../models/backbones/registry.js'),
+    import('../models/necks/registry.js'),
+    import('../models/detectors/registry.js'),
+    import('../data/datasets.js'),
+    import('../data/transforms.js'),
+    import('./optimizers.js'),
+    import('./schedulers.js'),
+  ]);
+  return {
+    backbones: b.backbones,
+    necks: n.necks,
+    detectors: d.detectors,
+    datasets: ds.datasets,
+    transforms: t.transforms,
+    optimizers: o.optimizers,
+    schedulers: s.schedulers,
+  };
+}
+
+/**
+ * Imports each plugin module (absolute paths); a failure names the plugin and shows its error
+ * verbatim. A plugin registers either by importing torchport's registries itself, or (robust to
+ * how it resolves `torchport`) by default-exporting a function that receives them.
+ */
 export async function importPlugins(list: unknown, configFile: string): Promise<string[]> {
   if (list === undefined || list === null) return [];
   if (!Array.isArray(list) || !list.every((p) => typeof p === 'string')) {
@@ -143,7 +179,8 @@ export async function importPlugins(list: unknown, configFile: string): Promise<
       throw new InputError(`customImports: ${p} does not exist (paths are relative to the config file that lists them)`, configFile);
     }
     try {
-      await import(pathToFileURL(p).href);
+      const mod = (await import(pathToFileURL(p).href)) as { default?: unknown };
+      if (typeof mod.default === 'function') await (mod.default as (ctx: PluginContext) => unknown)(await pluginContext());
     } catch (err) {
       throw new InputError(`customImports: ${p} failed to load: ${(err as Error).message}`, configFile);
     }

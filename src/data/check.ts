@@ -40,7 +40,9 @@ export function boxProblem(bbox: readonly number[], width: number, height: numbe
   const [x, y, w, h] = bbox;
   if (!(w > 0 && h > 0)) return `non-positive size (w=${w}, h=${h})`;
   const t = BOX_TOLERANCE_PX;
-  if (x < -t || y < -t || x + w > width + t || y + h > height + t) {
+  const clippedW = Math.min(x + w, width) - Math.max(x, 0);
+  const clippedH = Math.min(y + h, height) - Math.max(y, 0);
+  if (x < -t || y < -t || x + w > width + t || y + h > height + t || clippedW <= 0 || clippedH <= 0) {
     return `outside the ${width}x${height} image ([${bbox.join(', ')}])`;
   }
   return undefined;

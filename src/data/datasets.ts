@@ -1,6 +1,7 @@
 // Datasets by config `type`, and the loaders a config describes.
 
 import { join } from 'node:path';
+import type { DataSection, DatasetSection } from '../config/types.js';
 import { InputError } from '../errors.js';
 import type { TransformConfig } from '../models/detection/config.js';
 import { Registry } from '../models/registry.js';
@@ -8,15 +9,8 @@ import { CocoDataset } from './dataset.js';
 import { DetectionLoader } from './loader.js';
 import { buildPipeline } from './transforms.js';
 
-export interface DatasetSpec {
-  annFile: string;
-  imgDir: string;
-  filterEmpty?: boolean;
-  pipeline: Record<string, unknown>[];
-}
-
 export interface DatasetEntry {
-  load(spec: DatasetSpec, ctx: { root: string; skipBad: boolean; split: 'train' | 'val' }): Promise<CocoDataset>;
+  load(spec: DatasetSection, ctx: { root: string; skipBad: boolean; split: 'train' | 'val' }): Promise<CocoDataset>;
 }
 
 export const datasets = new Registry<DatasetEntry>('dataset');
@@ -31,17 +25,6 @@ datasets.register('CocoDataset', {
     }),
 });
 
-export interface DataConfig {
-  root: string | null;
-  train: DatasetSpec & { type: string };
-  val: DatasetSpec & { type: string };
-  batchSize: number;
-  valBatchSize: number;
-  shuffle: boolean;
-  prefetch: number;
-  skipBad: boolean;
-}
-
 export interface Loaders {
   train: DetectionLoader;
   val: DetectionLoader;
@@ -51,7 +34,7 @@ export interface Loaders {
  * Loads and checks both splits (the bad-data report stops here unless skipBad) and builds their
  * loaders. The validation loader never shuffles.
  */
-export async function buildLoaders(data: DataConfig, model: TransformConfig, seed: number): Promise<Loaders> {
+export async function buildLoaders(data: DataSection, model: TransformConfig, seed: number): Promise<Loaders> {
   if (data.root === null) throw new InputError('data.root is not set: pass --data DIR (a COCO layout folder) or set data.root in the config');
   const root = data.root;
   const load = (split: 'train' | 'val'): Promise<CocoDataset> =>

@@ -7,7 +7,7 @@ import type { TransformConfig } from '../models/detection/config.js';
 import { normalizeAndResize } from '../models/detection/transform.js';
 import { Registry } from '../models/registry.js';
 import { flipHorizontal } from '../io/image.js';
-import { type Schema, arr, int, num, obj, optional, tuple } from '../config/schema.js';
+import { type Schema, int, num, obj, optional, tuple } from '../config/schema.js';
 
 /** One image on its way through the pipeline. */
 export interface Sample {
@@ -123,9 +123,6 @@ transforms.register('Pad', {
     return (s) => ({ ...s, padDivisor: divisor });
   },
 });
-
-/** The pipeline schema: a list of `{type, ...options}`. */
-export const pipelineSchema: Schema = arr(obj({}, { open: true }));
 
 /** Builds a pipeline from `[{type, ...options}]` (types checked by the config validator). */
 export function buildPipeline(configs: readonly Record<string, unknown>[], model: TransformConfig): Transform[] {

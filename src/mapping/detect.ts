@@ -19,7 +19,7 @@ export interface Candidate {
   options: ModelOptions;
   description: ModelDescription;
   plan: MappingPlan;
-  /** loaded share − half the unexpected share; 1 is a perfect load. */
+  /** loaded share − half the unexpected share (+ a 0.01 tie-break for the share of keys used). */
   score: number;
 }
 
@@ -143,7 +143,10 @@ function scoreOf(plan: MappingPlan, sourceCount: number): number {
   const considered = sourceCount - plan.ignored.length;
   const loaded = plan.totalElements > 0 ? plan.loadedElements / plan.totalElements : 0;
   const unexpected = considered > 0 ? plan.unexpected.length / considered : 0;
-  return loaded - 0.5 * unexpected - (plan.conflicts.length > 0 ? 1 : 0);
+  // Tie-break: of two mappings that load the whole model, prefer the one that uses more of the file
+  // (a full detector over its backbone alone).
+  const used = sourceCount > 0 ? plan.matched.length / sourceCount : 0;
+  return loaded - 0.5 * unexpected - (plan.conflicts.length > 0 ? 1 : 0) + 0.01 * used;
 }
 
 /** Like scoreOf, but by parameter names claimed (whatever their shapes): independent of widths. */

@@ -12,8 +12,10 @@ export interface OutIndicesChoice {
   outIndices: number[];
   inChannels: number[];
   strides: number[];
-  /** Things an FPN user should know (duplicate strides, skipped strides). */
+  /** Problems for an FPN (two levels at one stride, a skipped stride, coarse before fine). */
   warnings: string[];
+  /** Taps that are fine but not the deepest layer of their stride. */
+  notes: string[];
 }
 
 export function featureRows(info: FeatureInfo[]): FeatureRow[] {
@@ -22,6 +24,7 @@ export function featureRows(info: FeatureInfo[]): FeatureRow[] {
 
 /** What a choice of feature layers gives a neck; bad indices are InputErrors. */
 export function outIndicesChoice(info: FeatureInfo[], outIndices: number[]): OutIndicesChoice {
+  if (info.length === 0) throw new InputError('this model publishes no feature layers (it is not a backbone)');
   const byIndex = new Map(info.map((f) => [f.index, f]));
   const last = info[info.length - 1].index;
   const seen = new Set<number>();
@@ -38,14 +41,15 @@ export function outIndicesChoice(info: FeatureInfo[], outIndices: number[]): Out
     else if (strides[k] < strides[k - 1]) warnings.push(`layer ${chosen[k].index} (stride ${strides[k]}) comes after a layer with stride ${strides[k - 1]}: FPN levels go from fine to coarse`);
     else if (strides[k] > 2 * strides[k - 1]) warnings.push(`no level between stride ${strides[k - 1]} and ${strides[k]}: an FPN level is skipped`);
   }
+  const notes: string[] = [];
   for (const f of chosen) {
     const row = featureRows(info).find((r) => r.index === f.index)!;
     if (!row.lastOfStride) {
       const deeper = info.filter((g) => g.stride === f.stride).pop()!;
-      warnings.push(`layer ${f.index} is not the last layer of stride ${f.stride} (that is ${deeper.index}, ${deeper.channels} channels)`);
+      notes.push(`layer ${f.index} is not the last layer of stride ${f.stride} (that is ${deeper.index}, ${deeper.channels} channels)`);
     }
   }
-  return { outIndices, inChannels: chosen.map((f) => f.channels), strides, warnings };
+  return { outIndices, inChannels: chosen.map((f) => f.channels), strides, warnings, notes };
 }
 
 /** The last layer of each stride from 4 to 32: the taps an FPN usually takes. */

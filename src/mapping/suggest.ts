@@ -26,7 +26,7 @@ export interface SuggestionGroup {
 }
 
 /** Below this name similarity a same-shape pair is a coincidence, not a suggestion. */
-const MIN_CONFIDENCE = 0.3;
+const MIN_CONFIDENCE = 0.4;
 
 function moduleTokens(key: string): Set<string> {
   const segs = key.split('.').slice(0, -1);
@@ -39,11 +39,13 @@ function numbersOf(key: string): number[] {
 
 function similarity(a: string, b: string): number {
   if (a.split('.').pop() !== b.split('.').pop()) return 0;
-  const ta = moduleTokens(a);
-  const tb = moduleTokens(b);
-  const shared = [...ta].filter((t) => tb.has(t)).length;
-  const union = new Set([...ta, ...tb]).size;
-  const tokens = union > 0 ? shared / union : 1;
+  // A token counts as shared when the other name contains it (so `dwconv` meets `dw.conv`).
+  const ta = [...moduleTokens(a)];
+  const tb = [...moduleTokens(b)];
+  const ja = ta.join('');
+  const jb = tb.join('');
+  const shared = ta.filter((t) => jb.includes(t)).length + tb.filter((t) => ja.includes(t)).length;
+  const tokens = ta.length + tb.length > 0 ? shared / (ta.length + tb.length) : 1;
   const na = numbersOf(a);
   const nb = numbersOf(b);
   const numbers = na.length + nb.length === 0 ? 1 : nb.filter((n) => na.includes(n)).length / Math.max(na.length, nb.length);
@@ -52,28 +54,20 @@ function similarity(a: string, b: string): number {
 
 const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-/** A rule for one pair with every number of the target that also occurs in the source as a capture. */
+/** A rule for one pair: numbers the target repeats from the source become captures, others stay literal. */
 function generalise(source: string, target: string): { from: string; to: string } {
   const srcSegs = source.split('.');
-  const captures = new Map<string, string>();
-  const from = srcSegs
-    .map((s) => {
-      if (!/^\d+$/.test(s)) return escapeRegex(s);
-      const name = `n${captures.size}`;
-      if ([...captures.values()].includes(s)) return s;
-      captures.set(name, s);
-      return `(?<${name}>\\d+)`;
-    })
-    .join('\\.');
-  const to = target
-    .split('.')
-    .map((s) => {
-      if (!/^\d+$/.test(s)) return s;
-      const name = [...captures.entries()].find(([, v]) => v === s)?.[0];
-      return name ? `{${name}}` : s;
-    })
-    .join('.');
-  return { from: `^${from}$`, to };
+  const tgtSegs = target.split('.');
+  const captureAt = new Map<number, string>(); // source segment index → capture name
+  const to = tgtSegs.map((seg) => {
+    if (!/^\d+$/.test(seg)) return seg;
+    const at = srcSegs.findIndex((s) => s === seg);
+    if (at < 0) return seg;
+    if (!captureAt.has(at)) captureAt.set(at, `n${captureAt.size}`);
+    return `{${captureAt.get(at)}}`;
+  });
+  const from = srcSegs.map((seg, i) => (captureAt.has(i) ? `(?<${captureAt.get(i)}>\\d+)` : escapeRegex(seg)));
+  return { from: `^${from.join('\\.')}$`, to: to.join('.') };
 }
 
 /** Pairs unmatched keys of a plan by shape and name; one ready-to-paste rule per group of pairs. */

@@ -4,6 +4,7 @@
 // continues exactly: same weights, momentum, learning-rate step, data order and RNG state.
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import { ensureGradients } from '../backend/gradients.js';
 import { clipByGlobalNorm } from './clip.js';
 import { loadCheckpoint, saveCheckpoint, type TrainState } from './checkpoint.js';
 import { JsonLog } from './log.js';
@@ -69,6 +70,7 @@ export class Trainer<B> {
 
   async fit(): Promise<TrainResult> {
     const { model, data, optimizer, maxEpochs } = this.o;
+    await ensureGradients();
     const progress = this.o.progress ?? defaultProgress();
     const variables = model.namedVariables();
     let state: TrainState = { epoch: 0, batch: 0, iteration: 0 };

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -164,6 +165,29 @@ test('customImports really registers a plugin backbone before the model is built
   const { detector, config } = await checkModel(validateConfig(l.config), SHAPES);
   assert.equal(config.backbone.type, 'plugin_mobilenet');
   assert.ok(detector.specs.length > 0);
+});
+
+test('a plugin may default-export a function that receives the registries (no torchport import needed)', async () => {
+  const l = await loadConfig(fx('plugin/config_fn.js'));
+  const { detector } = await checkModel(validateConfig(l.config), SHAPES);
+  assert.equal(detector.config.backbone.type, 'fn_mobilenet');
+  assert.deepEqual(detector.backbone.featureInfo.filter((f) => [8, 12].includes(f.index)).map((f) => f.channels), [48, 576]);
+});
+
+test('customImports works in the built CLI too (plain node, dist/): the plugin reaches the same registries', () => {
+  // Run `npm run build` first (`npm test` does).
+  const script = `
+    const { loadConfig } = await import(${JSON.stringify(join(repo, 'dist/config/load.js'))});
+    const { validateConfig } = await import(${JSON.stringify(join(repo, 'dist/config/validate.js'))});
+    const { checkModel } = await import(${JSON.stringify(join(repo, 'dist/config/model.js'))});
+    const { LabelMap } = await import(${JSON.stringify(join(repo, 'dist/data/coco.js'))});
+    const l = await loadConfig(${JSON.stringify(fx('plugin/config_fn.js'))});
+    const { detector } = await checkModel(validateConfig(l.config), new LabelMap([{ id: 1, name: 'a' }]));
+    process.stdout.write(detector.config.backbone.type + ' ' + detector.specs.length);
+  `;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^fn_mobilenet \d+$/);
 });
 
 test('a plugin that fails to load is named, with its own error', async () => {

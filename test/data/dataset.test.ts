@@ -103,6 +103,11 @@ test('boxes poking out by at most 1 px are clipped, not reported', async () => {
   });
   const ds = await CocoDataset.load({ annFile: file, imgDir: join(root, 'train') });
   assert.deepEqual([...ds.items[0].boxes], [0, 10, 64, 20]);
+  // ... unless clipping leaves nothing (torchvision rejects degenerate boxes in training).
+  const sliver = withAnnotations((c) => {
+    c.annotations = [{ id: 1, image_id: 1, category_id: 1, bbox: [-0.9, 10, 0.5, 10], area: 5, iscrowd: 0 }];
+  });
+  await assert.rejects(CocoDataset.load({ annFile: sliver, imgDir: join(root, 'train') }), /annotation 1 \(image 1\): outside the 64x64 image \(\[-0\.9, 10, 0\.5, 10\]\)/);
 });
 
 test('structural errors in the annotation file are one-line input errors', async () => {

@@ -117,3 +117,25 @@ test('an image that passes the header check but fails to decode names the image 
     return true;
   });
 });
+
+test('buildLoaders: both splits from a config data section; root required', async () => {
+  const { buildLoaders } = await import('../../src/data/datasets.js');
+  const data = {
+    root: join(tmp, 's'),
+    train: { type: 'CocoDataset', annFile: 'annotations/instances_train.json', imgDir: 'train', pipeline: DEFAULT_TRAIN_PIPELINE },
+    val: { type: 'CocoDataset', annFile: 'annotations/instances_val.json', imgDir: 'val', pipeline: [{ type: 'Normalize' }, { type: 'Resize' }, { type: 'Pad' }] },
+    batchSize: 2,
+    valBatchSize: 1,
+    shuffle: true,
+    prefetch: 1,
+    skipBad: false,
+  };
+  const { train, val } = await buildLoaders(data, MODEL, 3);
+  assert.equal(train.batchesPerEpoch, Math.ceil(train.dataset.length / 2));
+  assert.ok(train.dataset.items.every((i) => i.labels.length > 0), 'training skips images without objects by default');
+  assert.equal(val.options.shuffle, false);
+  assert.equal(val.dataset.length, 1);
+  await assert.rejects(buildLoaders({ ...data, root: null }, MODEL, 3), {
+    message: 'data.root is not set: pass --data DIR (a COCO layout folder) or set data.root in the config',
+  });
+});

@@ -152,7 +152,7 @@ test('detection: fingerprints gate, candidates are searched, the best loads most
   const d = detectMapping(sources, [toy, toyB], describe);
   assert.equal(d.best.mapping.name, 'toy-b');
   assert.deepEqual(d.best.options, { width: 2 });
-  assert.equal(d.best.score, 1);
+  assert.equal(d.best.score, 1.01);
   assert.deepEqual(d.ranked.map((r) => [r.mapping, r.loadedShare, r.unexpected]), [['toy-b', 1, 0], ['toy', 0, 2]]);
   const forced = detectMapping(sources, [toy], () => ({ specs, featureInfo: [] }), { forced: true });
   assert.equal(forced.forced, true);

@@ -143,3 +143,26 @@ test('cached folded weights follow weight updates (tf.Variable.assign)', async (
   net.releaseCache();
   tf.dispose([first, second, fresh, changed, x, ...Object.values(fixed), ...Object.values(variables)]);
 });
+
+test('missing or mis-shaped weights and bad inputs are InputErrors with exact messages', async () => {
+  await selectBackend('cpu');
+  const net = model();
+  const weights = canonicalWeights('tv_small_canonical');
+  const x = toNhwc(npyTensor('input.npy'));
+  const { ['features.4.se.fc1.bias']: dropped, ...missing } = weights;
+  assert.throws(() => net.forward(missing, x), {
+    name: 'InputError',
+    message: "the weights have no 'features.4.se.fc1.bias' (the model needs every declared parameter)",
+  });
+  const wrong = tf.zeros([3, 3, 16, 1]);
+  assert.throws(() => net.forward({ ...weights, 'features.1.dw.conv.weight': wrong }, x), {
+    name: 'InputError',
+    message: "'features.1.dw.conv.weight' has shape [3, 3, 16, 1], the model needs [3, 3, 8, 1]",
+  });
+  const nchw = tf.zeros([1, 3, 32, 32]) as tf.Tensor4D;
+  assert.throws(() => net.forward(weights, nchw), {
+    name: 'InputError',
+    message: 'the input must be a float32 NHWC tensor [N, H, W, 3], got float32 [1, 3, 32, 32]',
+  });
+  tf.dispose([dropped, wrong, nchw, x, ...Object.values(weights)]);
+});

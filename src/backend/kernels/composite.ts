@@ -20,17 +20,21 @@ export function wrapInputs(backend: tf.KernelBackend, inputs: tf.NamedTensorInfo
   return wrapped;
 }
 
+/** Turns our result tensor into the bare TensorInfo a kernel returns, its data reference kept. */
+export function handOver(backend: tf.KernelBackend, out: tf.Tensor): tf.TensorInfo {
+  backend.incRef(out.dataId);
+  const info: tf.TensorInfo = { dataId: out.dataId, shape: out.shape, dtype: out.dtype };
+  out.dispose();
+  return info;
+}
+
 export function compositeKernel(kernelName: string, compute: CompositeCompute): tf.KernelConfig {
   return {
     kernelName,
     backendName: 'wasm',
     kernelFunc: ({ inputs, backend: anyBackend, attrs }) => {
       const backend = anyBackend as tf.KernelBackend;
-      const out = tf.tidy(() => compute(wrapInputs(backend, inputs), attrs ?? {}));
-      backend.incRef(out.dataId);
-      const info: tf.TensorInfo = { dataId: out.dataId, shape: out.shape, dtype: out.dtype };
-      out.dispose();
-      return info;
+      return handOver(backend, tf.tidy(() => compute(wrapInputs(backend, inputs), attrs ?? {})));
     },
   };
 }

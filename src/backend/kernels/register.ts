@@ -1,20 +1,31 @@
 // Registers torchport's wasm kernels: the gradients stock tfjs-backend-wasm lacks, and faster
-// replacements for the ones it has but runs slowly. Idempotent.
+// replacements for kernels it has but runs slowly. Idempotent.
 import * as tf from '@tensorflow/tfjs-core';
 import { explicitTransposeMatMul } from './batch_matmul.js';
 import { conv2dBackpropFilterKernel } from './conv2d_backprop_filter.js';
 import { conv2dBackpropInputKernel } from './conv2d_backprop_input.js';
 import { depthwiseBackpropFilterKernel } from './depthwise_backprop_filter.js';
 import { depthwiseBackpropInputKernel } from './depthwise_backprop_input.js';
+import { poolMean, poolSum } from './reduce.js';
+import { sharingCast, sharingIdentity } from './share_data.js';
 import { unsortedSegmentSumKernel } from './unsorted_segment_sum.js';
 
-/** The kernels stock wasm lacks, plus Conv2DBackpropInput, which it has but runs slowly. */
+/** Kernels of our own: the four stock wasm lacks, and Conv2DBackpropInput, which it runs slowly. */
 const OWN_KERNELS: readonly tf.KernelConfig[] = [
   conv2dBackpropFilterKernel,
   conv2dBackpropInputKernel,
   depthwiseBackpropFilterKernel,
   depthwiseBackpropInputKernel,
   unsortedSegmentSumKernel,
+];
+
+/** Wrappers that take the fast path where they can and call the stock kernel otherwise. */
+const WRAPPERS: ReadonlyArray<[string, (stock: tf.KernelConfig) => tf.KernelConfig]> = [
+  ['BatchMatMul', explicitTransposeMatMul],
+  ['Identity', sharingIdentity],
+  ['Cast', sharingCast],
+  ['Sum', poolSum],
+  ['Mean', poolMean],
 ];
 
 let registered: string[] | undefined;
@@ -27,9 +38,12 @@ function replace(kernel: tf.KernelConfig): void {
 /** Registers torchport's kernels for 'wasm' (over stock ones where they exist); returns their names. */
 export function registerWasmKernels(): string[] {
   if (registered) return registered;
-  const stockMatMul = tf.getKernel('BatchMatMul', 'wasm');
-  if (!stockMatMul) throw new Error('the wasm backend is not loaded: BatchMatMul is missing');
-  const kernels = [...OWN_KERNELS, explicitTransposeMatMul(stockMatMul)];
+  const wrapped = WRAPPERS.map(([name, wrap]) => {
+    const stock = tf.getKernel(name, 'wasm');
+    if (!stock) throw new Error(`the wasm backend is not loaded: its ${name} kernel is missing`);
+    return wrap(stock);
+  });
+  const kernels = [...OWN_KERNELS, ...wrapped];
   kernels.forEach(replace);
   registered = kernels.map((k) => k.kernelName);
   return registered;

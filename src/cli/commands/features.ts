@@ -35,6 +35,7 @@ const command: CommandModule<object, FeaturesArgs> = {
     if (wanted) {
       lines.push(`your outIndices [${wanted.outIndices.join(', ')}] → inChannels [${wanted.inChannels.join(', ')}] (strides ${wanted.strides.join(', ')})`);
       for (const w of wanted.warnings) lines.push(`  warning: ${w}`);
+      for (const n of wanted.notes) lines.push(`  note: ${n}`);
     }
     process.stdout.write(`${lines.join('\n')}\n`);
   },

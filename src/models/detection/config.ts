@@ -116,7 +116,7 @@ export interface FasterRCNNConfig {
   rpn: RPNConfig;
   roiHead: RoIHeadConfig;
   transform: TransformConfig;
-  /** Class names for labels 1..numClasses-1 (index 0 of this list is label 1). Optional. */
+  /** Names of the foreground classes in label order (torchvision: labels 1..K-1). Optional. */
   classNames?: string[];
 }
 

@@ -146,6 +146,10 @@ export function createFasterRCNN(config: FasterRCNNConfig): FasterRCNN {
           false,
         ),
       );
+      if (proposals.every((p) => p.boxes.length === 0)) {
+        features.forEach((x) => x.dispose());
+        return proposals.map(() => ({ boxes: new Float32Array(0), scores: new Float32Array(0), labels: new Int32Array(0) }));
+      }
       const pooled = model.roiAlign(features, proposals.map((p) => p.boxes), batch.imageSizes);
       features.forEach((x) => x.dispose());
       const { classLogits, boxDeltas } = tf.tidy(() => model.roiHead(weights, pooled));

@@ -9,7 +9,7 @@ import { readConvertedMetadata } from '../../mapping/convert.js';
 import { mapCheckpoint, type MapCheckpointOptions, type MappedCheckpoint } from '../../mapping/pipeline.js';
 import { createFasterRCNN, type FasterRCNN } from '../detection/faster-rcnn.js';
 import type { WeightMap } from '../layers/weights.js';
-import { DETECTOR_MODELS, detectorConfig, type DetectorModelOptions } from './torchvision.js';
+import { DETECTOR_MODELS, torchvisionDetectorConfig, type DetectorModelOptions } from './torchvision.js';
 
 export interface LoadedDetector {
   model: FasterRCNN;
@@ -24,7 +24,7 @@ export interface LoadedDetector {
 /** Builds the detector and fills a WeightMap from converted weights, initialising the rest. */
 export function assembleDetector(name: string, options: DetectorModelOptions, named: NamedWeight[], seed = 0, where?: string): LoadedDetector {
   if (!DETECTOR_MODELS.includes(name)) throw new InputError(`model '${name}' is not a detector (known: ${DETECTOR_MODELS.join(', ')})`, where);
-  const model = createFasterRCNN(detectorConfig(name, options));
+  const model = createFasterRCNN(torchvisionDetectorConfig(name, options));
   const specs = new Map(model.specs.map((s) => [s.name, s]));
   const weights: WeightMap = {};
   for (const w of named) {

@@ -27,7 +27,7 @@ export const DETECTOR_MODELS = Object.keys(BUILDERS);
 const KNOWN_OPTIONS = new Set(['backbone', 'classNames', 'numClasses', 'widthMult', 'fpnChannels', 'representationSize', 'classLayout']);
 
 /** The FasterRCNNConfig a named detector with these options stands for. */
-export function detectorConfig(model: string, options: DetectorModelOptions = {}): FasterRCNNConfig {
+export function torchvisionDetectorConfig(model: string, options: DetectorModelOptions = {}): FasterRCNNConfig {
   const build = BUILDERS[model];
   if (!build) throw new InputError(`'${model}' is not a detector (known: ${DETECTOR_MODELS.join(', ')})`);
   const unknown = Object.keys(options).filter((k) => !KNOWN_OPTIONS.has(k));
@@ -49,7 +49,7 @@ export function describeDetector(
   options: DetectorModelOptions,
   describeBackbone: (model: string, options: Record<string, unknown>) => { specs: ParamSpec[]; featureInfo: FeatureInfo[] },
 ): { specs: ParamSpec[]; featureInfo: FeatureInfo[]; config: FasterRCNNConfig } {
-  const config = detectorConfig(model, options);
+  const config = torchvisionDetectorConfig(model, options);
   const { type, ...backboneOptions } = config.backbone;
   const backbone = describeBackbone(type, backboneOptions);
   return { specs: fasterRCNNLayout(config, backbone.specs, backbone.featureInfo).specs, featureInfo: [], config };

@@ -49,7 +49,9 @@ export function batchNormTrain(x: tf.Tensor4D, p: BatchNormParams, mode: NormMod
   const n = x.shape[0] * x.shape[1] * x.shape[2];
   if (n < 2) throw new InputError(`train-mode BatchNorm needs more than 1 value per channel, got input shape [${x.shape.join(', ')}]`);
   const { mean, variance } = tf.moments(x, [0, 1, 2]);
-  const y = tf.add(tf.mul(tf.sub(x, mean), tf.mul(tf.rsqrt(tf.add(variance, mode.eps)), p.gamma)), p.beta) as tf.Tensor4D;
+  // x * scale + shift, the form PyTorch's CPU kernel uses too: two passes over x instead of three.
+  const scale = tf.mul(p.gamma, tf.rsqrt(tf.add(variance, mode.eps)));
+  const y = tf.add(tf.mul(x, scale), tf.sub(p.beta, tf.mul(mean, scale))) as tf.Tensor4D;
   const unbiased = tf.mul(variance, n / (n - 1));
   const m = mode.momentum;
   const running = {

@@ -7,6 +7,7 @@ import { before, test } from 'node:test';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../../../src/backend/select.js';
+import { createFasterRCNN } from '../../../src/models/detection/faster-rcnn.js';
 import { transformImages } from '../../../src/models/detection/transform.js';
 import { loadDetectorCheckpoint, type LoadedDetector } from '../../../src/models/detectors/load.js';
 import { assertClose, f32, FIXTURE, json, npy } from './helpers.js';
@@ -77,4 +78,12 @@ expected.images.forEach((info: any, n: number) => {
     assertClose(det.scores, f32(`det_scores_${n}`), 1e-3, 'detection scores');
     assert.equal([...det.scores].filter((s) => s > 0.3).length, info.numAbove03);
   });
+});
+
+test('no proposal survives (RPN score threshold above 1): no detections, no error', async () => {
+  const { model, weights } = detector;
+  const strict = createFasterRCNN({ ...model.config, rpn: { ...model.config.rpn, scoreThresh: 1.01 } });
+  const [det] = await strict.predict(weights, [image(0)]);
+  assert.equal(det.boxes.length, 0);
+  assert.equal(det.scores.length, 0);
 });

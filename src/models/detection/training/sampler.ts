@@ -7,7 +7,7 @@ export interface SamplerOptions {
   positiveFraction: number;
 }
 
-export interface Sample {
+export interface BalancedSample {
   /** Indices of the sampled positives, ascending. */
   positives: number[];
   /** Indices of the sampled negatives, ascending. */
@@ -20,7 +20,7 @@ export interface Sample {
  * Without it, the first candidates in index order are taken: deterministic, and the same set as
  * torchvision's whenever the quotas cover every candidate (the loss-parity setting).
  */
-export function sampleBalanced(labels: ArrayLike<number>, opts: SamplerOptions, random?: SeededRandom): Sample {
+export function sampleBalanced(labels: ArrayLike<number>, opts: SamplerOptions, random?: SeededRandom): BalancedSample {
   const positive: number[] = [];
   const negative: number[] = [];
   for (let i = 0; i < labels.length; i++) {

@@ -2,6 +2,7 @@
 // name, and the four torchvision losses of a batch with their sum as the differentiated total.
 // BatchNorm runs on running statistics (torchvision fine-tunes with FrozenBatchNorm2d).
 import * as tf from '@tensorflow/tfjs-core';
+import type { DataBatch } from '../../../data/loader.js';
 import type { TrainableModel } from '../../../train/types.js';
 import type { WeightMap } from '../../layers/weights.js';
 import type { FasterRCNN } from '../faster-rcnn.js';
@@ -17,6 +18,18 @@ export function detectorVariables(detector: FasterRCNN, weights: WeightMap): Map
     out.set(spec.name, tf.variable(t, spec.trainable, spec.name));
   }
   return out;
+}
+
+/**
+ * A collated data batch as computeLosses takes it: the images become one NHWC tensor (the caller
+ * disposes `images` when the step is done); crowd regions are not targets (as in torchvision).
+ */
+export function toDetectionBatch(data: DataBatch): DetectionBatch {
+  return {
+    images: tf.tensor4d(data.images, data.shape),
+    imageSizes: data.imageSizes,
+    targets: data.boxes.map((boxes, i) => ({ boxes, labels: data.labels[i] })),
+  };
 }
 
 export function detectorTrainable(

@@ -1,0 +1,64 @@
+// `torchport detect MODEL_DIR IMAGE...`: run a converted detector on PNG/JPEG images; print a
+// table (or JSON), optionally write the images with their detections drawn.
+import type { CommandModule } from 'yargs';
+
+interface DetectArgs {
+  model: string;
+  images: string[];
+  json?: boolean;
+  out?: string;
+  'score-thr': number;
+  backend: 'auto' | 'wasm' | 'cpu' | 'tensorflow';
+}
+
+const command: CommandModule<object, DetectArgs> = {
+  command: 'detect <model> <images..>',
+  describe: 'run a converted detector on PNG/JPEG images',
+  builder: (y) =>
+    y
+      .positional('model', { type: 'string', demandOption: true, describe: 'folder written by `torchport convert` for a detector' })
+      .positional('images', { type: 'string', array: true, demandOption: true, describe: 'PNG or JPEG files' })
+      .option('json', { type: 'boolean', describe: 'print [{image, detections: [{label, labelId, score, box}]}] as JSON' })
+      .option('out', { type: 'string', describe: 'folder to write each image with its detections drawn (PNG)' })
+      .option('score-thr', { type: 'number', default: 0.3, describe: 'report detections scoring at least this' })
+      .option('backend', { choices: ['auto', 'wasm', 'cpu', 'tensorflow'] as const, default: 'auto' as const, describe: 'TF.js backend' }),
+  handler: async (argv) => {
+    const { InputError } = await import('../../errors.js');
+    const thr = argv['score-thr'];
+    if (!(thr >= 0 && thr <= 1)) throw new InputError(`--score-thr must be between 0 and 1, got ${thr}`);
+    const { selectBackend } = await import('../../backend/select.js');
+    await selectBackend(argv.backend);
+    const { loadDetectorDir } = await import('../../models/detectors/load.js');
+    const { detectImage, readImageFile } = await import('../../models/detectors/run.js');
+    const { basename, extname, join } = await import('node:path');
+    const detector = loadDetectorDir(argv.model);
+    const results = [];
+    for (const path of argv.images) {
+      const image = await readImageFile(path);
+      const detections = await detectImage(detector, image, thr);
+      results.push({ image: path, detections });
+      if (argv.out) {
+        const { drawDetections } = await import('../../io/draw.js');
+        const { writeFileAtomic } = await import('../../io/atomic.js');
+        const { mkdirSync } = await import('node:fs');
+        mkdirSync(argv.out, { recursive: true });
+        const png = await drawDetections(image, detections.map((d) => ({ box: d.box, label: d.label, score: d.score, colorIndex: d.labelId })));
+        writeFileAtomic(join(argv.out, `${basename(path, extname(path))}.png`), png);
+      }
+    }
+    if (argv.json) {
+      process.stdout.write(`${JSON.stringify(results, null, 1)}\n`);
+      return;
+    }
+    const { default: Table } = await import('cli-table3');
+    const table = new Table({ head: ['image', 'label', 'id', 'score', 'x1', 'y1', 'x2', 'y2'], style: { head: [], border: [] } });
+    for (const r of results) {
+      if (r.detections.length === 0) table.push([r.image, '(none)', '', '', '', '', '', '']);
+      for (const d of r.detections) table.push([r.image, d.label, d.labelId, d.score.toFixed(3), ...d.box.map((v) => v.toFixed(1))]);
+    }
+    process.stdout.write(`${table.toString()}\n`);
+  },
+};
+
+// main.ts registers commands as CommandModule; yargs' builder types the arguments for the handler.
+export default command as unknown as CommandModule;
