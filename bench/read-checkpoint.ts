@@ -5,14 +5,14 @@
 // `python -c "import torch; torch.load(...)"`; peak RSS ≤ 2x the file size above Node's baseline.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import os from 'node:os';
 import { join } from 'node:path';
 import { readCheckpoint } from '../src/checkpoint/read.js';
 import { extractStateDict } from '../src/checkpoint/extract.js';
 
 const PY = '/usr/bin/python3';
 const ROOT = join(import.meta.dirname, '..');
-const DIR = join(tmpdir(), 'torchport-bench');
+const DIR = join(os.tmpdir(), 'torchport-bench');
 const env = { ...process.env, OMP_NUM_THREADS: '1' };
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const ms = (x: number): string => `${x.toFixed(1)} ms`;
@@ -30,40 +30,58 @@ torch.save(sd, ${JSON.stringify(files.legacy)}, _use_new_zipfile_serialization=F
   return files;
 }
 
-/** torch.load timed inside one Python process (import excluded), median of `n`. */
-function torchLoadMs(file: string, n: number): number {
+/** Wall and CPU milliseconds (medians). CPU time is reported too: this machine is shared, so wall
+ * times include waiting for a core. */
+interface Timing { wall: number; cpu: number }
+const fmtT = (t: Timing): string => `${ms(t.wall)} wall / ${ms(t.cpu)} CPU`;
+const ratio = (a: Timing, b: Timing): string => `${(a.wall / b.wall).toFixed(2)} wall, ${(a.cpu / b.cpu).toFixed(2)} CPU`;
+
+/** torch.load timed inside one Python process (import excluded). */
+function torchLoad(file: string, n: number): Timing {
   const out = execFileSync(PY, ['-c', `
 import time, torch
-ts = []
+w, c = [], []
 for _ in range(${n}):
-    t = time.perf_counter(); torch.load(${JSON.stringify(file)}); ts.append((time.perf_counter() - t) * 1000)
-print(sorted(ts)[len(ts) // 2])
+    t, p = time.perf_counter(), time.process_time()
+    torch.load(${JSON.stringify(file)})
+    w.append((time.perf_counter() - t) * 1000); c.append((time.process_time() - p) * 1000)
+print(sorted(w)[len(w) // 2], sorted(c)[len(c) // 2])
 `], { env, encoding: 'utf8' });
-  return Number(out.trim());
+  const [wall, cpu] = out.trim().split(' ').map(Number);
+  return { wall, cpu };
 }
 
-function readMs(file: string, n: number): number {
-  const ts: number[] = [];
+/** readCheckpoint + extractStateDict (every tensor materialised), in this process. */
+function torchportRead(file: string, n: number): Timing {
+  const wall: number[] = [];
+  const cpu: number[] = [];
   for (let i = 0; i < n; i++) {
     const t = performance.now();
+    const c = process.cpuUsage();
     extractStateDict(readCheckpoint(file).object);
-    ts.push(performance.now() - t);
+    const d = process.cpuUsage(c);
+    wall.push(performance.now() - t);
+    cpu.push((d.user + d.system) / 1000);
   }
-  return median(ts);
+  return { wall: median(wall), cpu: median(cpu) };
 }
 
-function processMs(cmd: string, args: string[], n: number): number {
-  const ts: number[] = [];
+/** A whole process, timed by /usr/bin/time (wall, user + sys). */
+function processTime(cmd: string, args: string[], n: number): Timing {
+  const wall: number[] = [];
+  const cpu: number[] = [];
   for (let i = 0; i < n; i++) {
-    const t = performance.now();
-    const r = spawnSync(cmd, args, { env, stdio: 'ignore', cwd: ROOT });
-    if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}`);
-    ts.push(performance.now() - t);
+    const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S', cmd, ...args], { env, cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
+    if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+    const [e, u, s] = r.stderr.trim().split('\n').pop()!.split(' ').map(Number);
+    wall.push(e * 1000);
+    cpu.push((u + s) * 1000);
   }
-  return median(ts);
+  return { wall: median(wall), cpu: median(cpu) };
 }
 
-/** Peak RSS of a fresh Node process reading the file, above its RSS just before reading. */
+/** Peak RSS of a fresh Node process reading the file, above its RSS just before reading (median of
+ * 3: on a loaded machine background GC lags and the peak varies). */
 function peakRssAboveBaseline(file: string): number {
   const script = `
 const { readCheckpoint } = await import(${JSON.stringify(join(ROOT, 'dist', 'checkpoint', 'read.js'))});
@@ -71,26 +89,24 @@ const base = process.memoryUsage().rss;
 const ckpt = readCheckpoint(${JSON.stringify(file)});
 const peak = process.resourceUsage().maxRSS * 1024;
 console.log(Math.max(peak, process.memoryUsage().rss) - base, ckpt.records.length);`;
-  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
-  return Number(out.split(' ')[0]);
+  const runs = [0, 1, 2].map(() => execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' }));
+  return median(runs.map((out) => Number(out.split(' ')[0])));
 }
 
 const files = generate();
-const rows: string[] = [];
+const rows: string[] = [`node ${process.version}, ${os.cpus().length} × ${os.cpus()[0].model}, load average ${os.loadavg()[0].toFixed(1)}`];
 for (const [format, file] of Object.entries(files)) {
   const size = statSync(file).size;
-  readMs(file, 3); // warm up
-  const ours = readMs(file, 15);
-  const torch = torchLoadMs(file, 15);
+  torchportRead(file, 3); // warm up
+  const ours = torchportRead(file, 15);
+  const torch = torchLoad(file, 15);
   const rss = peakRssAboveBaseline(file);
-  rows.push(`${format.padEnd(6)} ${(size / 1e6).toFixed(1)} MB | in-process: torchport ${ms(ours)} vs torch.load ${ms(torch)} `
-    + `= ${(ours / torch).toFixed(2)}x (target ≤ 1.5x) | peak RSS above baseline ${(rss / 1e6).toFixed(1)} MB `
-    + `= ${(rss / size).toFixed(2)}x file (target ≤ 2x)`);
-  if (format === 'zip') {
-    const inspect = processMs(process.execPath, [join(ROOT, 'bin', 'torchport.js'), 'inspect', file], 5);
-    const python = processMs(PY, ['-c', `import torch; torch.load(${JSON.stringify(file)})`], 3);
-    rows.push(`${''.padEnd(6)} whole process: torchport inspect ${ms(inspect)} vs python torch.load ${ms(python)} `
-      + `= ${(inspect / python).toFixed(2)} (target ≤ 0.20)`);
-  }
+  rows.push(`${format} (${(size / 1e6).toFixed(1)} MB)`,
+    `  in-process read: torchport ${fmtT(ours)} vs torch.load ${fmtT(torch)} = ${ratio(ours, torch)} (target ≤ 1.5)`,
+    `  peak RSS above Node's baseline: ${(rss / 1e6).toFixed(1)} MB = ${(rss / size).toFixed(2)}x the file (target ≤ 2)`);
+  const inspect = processTime(process.execPath, [join(ROOT, 'bin', 'torchport.js'), 'inspect', file], 5);
+  const python = processTime(PY, ['-c', `import torch; torch.load(${JSON.stringify(file)})`], 3);
+  rows.push(`  whole process: torchport inspect ${fmtT(inspect)} vs python -c "import torch; torch.load(...)" ${fmtT(python)} `
+    + `= ${ratio(inspect, python)} (target ≤ 0.20)`);
 }
 console.log(rows.join('\n'));

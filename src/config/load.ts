@@ -143,6 +143,8 @@ export interface PluginContext {
   schedulers: typeof import('./schedulers.js').schedulers;
 }
 
+const registeredPlugins = new Set<string>();
+
 async function pluginContext(): Promise<PluginContext> {
   const [b, n, d, ds, t, o, s] = await Promise.all([
     import('../models/backbones/registry.js'),
@@ -180,7 +182,11 @@ export async function importPlugins(list: unknown, configFile: string): Promise<
     }
     try {
       const mod = (await import(pathToFileURL(p).href)) as { default?: unknown };
-      if (typeof mod.default === 'function') await (mod.default as (ctx: PluginContext) => unknown)(await pluginContext());
+      // Like the module body, the register function runs once per process (configs may be loaded again).
+      if (typeof mod.default === 'function' && !registeredPlugins.has(p)) {
+        await (mod.default as (ctx: PluginContext) => unknown)(await pluginContext());
+        registeredPlugins.add(p);
+      }
     } catch (err) {
       throw new InputError(`customImports: ${p} failed to load: ${(err as Error).message}`, configFile);
     }

@@ -61,8 +61,11 @@ export function describeSchema(s: Schema): string {
       return 'true or false';
     case 'literal':
       return `one of ${s.values.map((v) => JSON.stringify(v)).join(', ')}`;
-    case 'array':
-      return `a list of ${describeSchema(s.items).replace(/^an? /, '')}s`;
+    case 'array': {
+      const item = describeSchema(s.items);
+      const plural = item.replace(/^an? (non-empty )?(number|integer|string)/, (_, ne: string | undefined, noun: string) => `${ne ?? ''}${noun}s`);
+      return plural !== item ? `a list of ${plural}` : `a list, each item ${item}`;
+    }
     case 'tuple':
       return `a list of ${s.items.length}: [${s.items.map(describeSchema).join(', ')}]`;
     case 'object':
@@ -144,7 +147,7 @@ export function checkSchema(value: unknown, schema: Schema, path = ''): SchemaPr
       if (!schema.open) {
         for (const key of Object.keys(value)) {
           if (key in schema.fields) continue;
-          const near = closestName(key, known);
+          const near = closestName(key, known, Math.max(2, Math.floor(key.length / 3)));
           problems.push({
             path: join(path, key),
             message: `unknown key${near ? ` (did you mean '${near}'?)` : ''}; allowed: ${known.join(', ')}`,

@@ -34,30 +34,43 @@ export function planLayout(kind: ParamKind, shape: number[]): LayoutPlan | { err
   }
 }
 
-/** Permutes row-major `data` of `shape` by `perm` (output axis i = input axis perm[i]). */
+/** Permutes row-major `data` of `shape` (rank ≤ 4) by `perm` (output axis i = input axis perm[i]). */
 export function permute(data: Float32Array, shape: number[], perm: number[]): Float32Array {
   if (perm.every((p, i) => p === i)) return data;
-  const rank = shape.length;
-  const inStrides = new Array<number>(rank);
-  let s = 1;
-  for (let i = rank - 1; i >= 0; i--) {
-    inStrides[i] = s;
-    s *= shape[i];
-  }
-  const outShape = perm.map((p) => shape[p]);
-  const stride = perm.map((p) => inStrides[p]);
+  if (shape.length > 4) throw new Error(`internal: permute supports rank ≤ 4, got ${shape.length}`);
+  // Pad to rank 4 with leading unit axes, then walk the output in order with the input strides.
+  const pad = 4 - shape.length;
+  const inShape = [...Array<number>(pad).fill(1), ...shape];
+  const fullPerm = [...Array.from({ length: pad }, (_, i) => i), ...perm.map((p) => p + pad)];
+  const inStrides = [inShape[1] * inShape[2] * inShape[3], inShape[2] * inShape[3], inShape[3], 1];
+  const [d0, d1, d2, d3] = fullPerm.map((p) => inShape[p]);
+  const [s0, s1, s2, s3] = fullPerm.map((p) => inStrides[p]);
   const out = new Float32Array(data.length);
-  const idx = new Array<number>(rank).fill(0);
-  let src = 0;
-  for (let o = 0; o < out.length; o++) {
-    out[o] = data[src];
-    // advance the output index odometer, keeping the source offset in step
-    for (let d = rank - 1; d >= 0; d--) {
-      idx[d]++;
-      src += stride[d];
-      if (idx[d] < outShape[d]) break;
-      src -= stride[d] * outShape[d];
-      idx[d] = 0;
+  // A plain matrix transpose (Linear and 1x1 conv kernels: most of the weights) goes tile by tile.
+  if (d0 === 1 && d1 === 1 && s3 !== 1 && s2 === 1) return transpose2d(data, out, d3, d2);
+  let o = 0;
+  for (let a = 0; a < d0; a++) {
+    for (let b = 0; b < d1; b++) {
+      for (let c = 0; c < d2; c++) {
+        let i = a * s0 + b * s1 + c * s2;
+        for (let d = 0; d < d3; d++, i += s3) out[o++] = data[i];
+      }
+    }
+  }
+  return out;
+}
+
+/** out[c][r] = data[r][c] for a rows×cols row-major matrix, in cache-sized tiles. */
+function transpose2d(data: Float32Array, out: Float32Array, rows: number, cols: number): Float32Array {
+  const T = 32;
+  for (let r0 = 0; r0 < rows; r0 += T) {
+    const r1 = Math.min(rows, r0 + T);
+    for (let c0 = 0; c0 < cols; c0 += T) {
+      const c1 = Math.min(cols, c0 + T);
+      for (let r = r0; r < r1; r++) {
+        const row = r * cols;
+        for (let c = c0; c < c1; c++) out[c * rows + r] = data[row + c];
+      }
     }
   }
   return out;

@@ -17,8 +17,11 @@ function editDistance(a: string, b: string): number {
   return row[b.length];
 }
 
-/** The candidate nearest to `name` by case-insensitive edit distance (undefined when none). */
-export function closestName(name: string, candidates: Iterable<string>): string | undefined {
+/**
+ * The candidate nearest to `name` by case-insensitive edit distance; undefined when there is none
+ * or the nearest is further than `maxDistance`.
+ */
+export function closestName(name: string, candidates: Iterable<string>, maxDistance = Infinity): string | undefined {
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const candidate of candidates) {
@@ -28,7 +31,7 @@ export function closestName(name: string, candidates: Iterable<string>): string 
       best = candidate;
     }
   }
-  return best;
+  return bestDistance <= maxDistance ? best : undefined;
 }
 
 export class Registry<T> {

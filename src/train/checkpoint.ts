@@ -1,13 +1,30 @@
-// Training checkpoints: one directory per checkpoint (`latest`, `best`), written atomically, with
-// the model's variables and the optimiser's momentum buffers in the TF.js weights format and the
-// loop position (epoch, batch, iteration, RNG state, best metric) in state.json.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+// Training checkpoints: one directory per checkpoint (`latest`, `best`), written atomically: the
+// model's variables in the TF.js weights format (model.json + shards, with the metadata the caller
+// passes, so a checkpoint loads like a `torchport convert` folder), the optimiser's momentum buffers
+// the same way in optimizer/, and the loop position (epoch, batch, iteration, RNG state, best
+// metric) in state.json.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { writeDirAtomic } from '../io/atomic.js';
+import { readTfjsWeights, writeTfjsWeights, type ModelJson, type WeightArray } from '../io/tfjs-weights.js';
 import { InputError } from '../errors.js';
 import type { Sgd } from './sgd.js';
-import { readWeights, writeWeights } from './weights_file.js';
+
+/** model.json fields besides the manifest (format, generatedBy, convertedBy, userDefinedMetadata). */
+export type CheckpointMeta = Omit<ModelJson, 'weightsManifest' | 'modelTopology'>;
+
+const OPTIMIZER_META: CheckpointMeta = { format: 'torchport-optimizer-state', generatedBy: 'torchport', convertedBy: 'torchport finetune' };
+
+async function toArrays(tensors: Map<string, tf.Tensor>): Promise<WeightArray[]> {
+  const out: WeightArray[] = [];
+  for (const [name, t] of tensors) out.push({ name, shape: t.shape, data: (await t.data()) as Float32Array });
+  return out;
+}
+
+function readWeightMap(dir: string): Map<string, WeightArray> {
+  return new Map(readTfjsWeights(dir).weights.map((w) => [w.name, w]));
+}
 
 export interface TrainState {
   /** Epoch (0-based) of the next batch to run. */
@@ -20,28 +37,46 @@ export interface TrainState {
   best?: { metric: string; value: number; epoch: number };
 }
 
-export async function saveCheckpoint(dir: string, variables: Map<string, tf.Variable>, optimizer: Sgd, state: TrainState): Promise<void> {
-  await writeDirAtomic(dir, async (tmp) => {
-    await writeWeights(tmp, 'model', variables, writeFileSync);
-    await writeWeights(tmp, 'optimizer', optimizer.state(), writeFileSync);
+export async function saveCheckpoint(dir: string, variables: Map<string, tf.Variable>, optimizer: Sgd, state: TrainState, meta: CheckpointMeta): Promise<void> {
+  const model = await toArrays(variables);
+  const buffers = await toArrays(byCanonicalName(variables, optimizer.state()));
+  await writeDirAtomic(dir, (tmp) => {
+    writeTfjsWeights(tmp, model, meta);
+    mkdirSync(join(tmp, 'optimizer'));
+    writeTfjsWeights(join(tmp, 'optimizer'), buffers, OPTIMIZER_META);
     writeFileSync(join(tmp, 'state.json'), `${JSON.stringify(state, null, 1)}\n`);
   });
 }
 
+/**
+ * The optimiser keys its buffers by tf.Variable name, which is unique per process but not stable
+ * across runs; checkpoints use the model's canonical names instead.
+ */
+function byCanonicalName<T>(variables: Map<string, tf.Variable>, byVariableName: Map<string, T>): Map<string, T> {
+  const out = new Map<string, T>();
+  for (const [canonical, v] of variables) {
+    const entry = byVariableName.get(v.name);
+    if (entry !== undefined) out.set(canonical, entry);
+  }
+  if (out.size !== byVariableName.size) throw new Error('the optimiser holds variables the model does not list in namedVariables()');
+  return out;
+}
+
+/** A checkpoint's model weights as tensors by canonical name (the caller disposes them). */
+export function readCheckpointWeights(dir: string): Map<string, tf.Tensor> {
+  return new Map(readTfjsWeights(dir).weights.map((w) => [w.name, tf.tensor(w.data, w.shape)]));
+}
+
 /** Assigns a checkpoint's model weights to `variables`: every variable must be present with its shape. */
 export function loadModelWeights(dir: string, variables: Map<string, tf.Variable>): void {
-  const saved = readWeights(dir, 'model');
-  try {
-    for (const [name, v] of variables) {
-      const t = saved.get(name);
-      if (!t) throw new InputError(`checkpoint has no weight named ${name}`, join(dir, 'model.json'));
-      if (!tf.util.arraysEqual(t.shape, v.shape)) {
-        throw new InputError(`weight ${name} has shape [${t.shape}], the model expects [${v.shape}]`, join(dir, 'model.json'));
-      }
-      v.assign(t);
+  const saved = readWeightMap(dir);
+  for (const [name, v] of variables) {
+    const w = saved.get(name);
+    if (!w) throw new InputError(`checkpoint has no weight named ${name}`, join(dir, 'model.json'));
+    if (!tf.util.arraysEqual(w.shape, v.shape)) {
+      throw new InputError(`weight ${name} has shape [${w.shape}], the model expects [${v.shape}]`, join(dir, 'model.json'));
     }
-  } finally {
-    tf.dispose([...saved.values()]);
+    tf.tidy(() => v.assign(tf.tensor(w.data, w.shape)));
   }
 }
 
@@ -51,11 +86,16 @@ export function loadCheckpoint(dir: string, variables: Map<string, tf.Variable>,
   if (!existsSync(statePath)) throw new InputError('no checkpoint to resume from (state.json missing)', dir);
   const state = JSON.parse(readFileSync(statePath, 'utf8')) as TrainState;
   loadModelWeights(dir, variables);
-  const buffers = readWeights(dir, 'optimizer');
+  const buffers = readWeightMap(join(dir, 'optimizer'));
+  const byVariableName = new Map<string, tf.Tensor>();
+  for (const [canonical, v] of variables) {
+    const w = buffers.get(canonical);
+    if (w) byVariableName.set(v.name, tf.tensor(w.data, w.shape));
+  }
   try {
-    optimizer.loadState(buffers);
+    optimizer.loadState(byVariableName);
   } finally {
-    tf.dispose([...buffers.values()]);
+    tf.dispose([...byVariableName.values()]);
   }
   return state;
 }

@@ -6,10 +6,9 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { ensureGradients } from '../backend/gradients.js';
 import { clipByGlobalNorm } from './clip.js';
-import { loadCheckpoint, saveCheckpoint, type TrainState } from './checkpoint.js';
+import { loadCheckpoint, saveCheckpoint, type CheckpointMeta, type TrainState } from './checkpoint.js';
 import { JsonLog } from './log.js';
 import { defaultProgress, type IterationInfo, type Progress } from './progress.js';
-import type { LrSchedule } from './schedule.js';
 import type { Sgd } from './sgd.js';
 import type { BatchSource, TrainableModel } from './types.js';
 
@@ -18,9 +17,12 @@ export interface TrainerOptions<B> {
   data: BatchSource<B>;
   /** Holds exactly the variables that train (frozen stages left out). */
   optimizer: Sgd;
-  lrAt: LrSchedule;
+  /** The learning rate of each global iteration (0-based), e.g. config's buildLrSchedule. */
+  lrAt: (iteration: number) => number;
   maxEpochs: number;
   workDir: string;
+  /** model.json metadata of checkpoints (e.g. what loads them back as a detector). */
+  checkpointMeta?: CheckpointMeta;
   gradClip?: { maxNorm: number };
   /** Runs after every `evalInterval` epochs and after the last; returns metrics such as bbox_mAP. */
   evaluate?: (epoch: number) => Promise<Record<string, number>>;
@@ -42,6 +44,8 @@ export interface TrainResult {
   /** The last evaluation's metrics. */
   metrics?: Record<string, number>;
 }
+
+const DEFAULT_META: CheckpointMeta = { format: 'torchport-checkpoint', generatedBy: 'torchport', convertedBy: 'torchport finetune' };
 
 export class NonFiniteLossError extends Error {}
 
@@ -89,7 +93,7 @@ export class Trainer<B> {
     const totalIterations = maxEpochs * data.batchesPerEpoch;
     const started = performance.now();
     const startIteration = state.iteration;
-    const save = async (dir: string) => saveCheckpoint(dir, variables, optimizer, { ...state, rng: model.rng?.getState() });
+    const save = async (dir: string) => saveCheckpoint(dir, variables, optimizer, { ...state, rng: model.rng?.getState() }, this.o.checkpointMeta ?? DEFAULT_META);
     let metrics: Record<string, number> | undefined;
     try {
       while (state.epoch < maxEpochs) {

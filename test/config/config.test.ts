@@ -168,7 +168,8 @@ test('customImports really registers a plugin backbone before the model is built
 });
 
 test('a plugin may default-export a function that receives the registries (no torchport import needed)', async () => {
-  const l = await loadConfig(fx('plugin/config_fn.js'));
+  await loadConfig(fx('plugin/config_fn.js'));
+  const l = await loadConfig(fx('plugin/config_fn.js')); // loading again does not register twice
   const { detector } = await checkModel(validateConfig(l.config), SHAPES);
   assert.equal(detector.config.backbone.type, 'fn_mobilenet');
   assert.deepEqual(detector.backbone.featureInfo.filter((f) => [8, 12].includes(f.index)).map((f) => f.channels), [48, 576]);

@@ -52,20 +52,22 @@ test('d-li14 small (SE before the activation in expanded blocks, eps 1e-5): ever
   });
 });
 
-test('torchvision small, train mode: batch statistics, outputs and updated running stats match PyTorch (cpu)', async () => {
-  await selectBackend('cpu');
-  tf.tidy(() => {
-    const weights = canonicalWeights('tv_small_canonical');
-    const out = model(0).forward(weights, toNhwc(npyTensor('tv_small/train/input.npy')), { training: true });
-    assertMatches(out, 'tv_small/train', 'train mode');
-    const expected = canonicalWeights('tv_small/train/running_stats');
-    assert.deepEqual(Object.keys(out.bnUpdates!).sort(), Object.keys(expected).sort());
-    for (const [name, t] of Object.entries(expected)) {
-      const err = relativeError(out.bnUpdates![name], t);
-      assert.ok(err <= TOLERANCE, `${name} differs from PyTorch's updated running stat by ${err.toExponential(2)}`);
-    }
+for (const backend of ['wasm', 'cpu'] as const) {
+  test(`torchvision small, train mode: batch statistics, outputs and updated running stats match PyTorch on ${backend}`, async () => {
+    await selectBackend(backend);
+    tf.tidy(() => {
+      const weights = canonicalWeights('tv_small_canonical');
+      const out = model(0).forward(weights, toNhwc(npyTensor('tv_small/train/input.npy')), { training: true });
+      assertMatches(out, 'tv_small/train', 'train mode');
+      const expected = canonicalWeights('tv_small/train/running_stats');
+      assert.deepEqual(Object.keys(out.bnUpdates!).sort(), Object.keys(expected).sort());
+      for (const [name, t] of Object.entries(expected)) {
+        const err = relativeError(out.bnUpdates![name], t);
+        assert.ok(err <= TOLERANCE, `${name} differs from PyTorch's updated running stat by ${err.toExponential(2)}`);
+      }
+    });
   });
-});
+}
 
 test('normEval and frozenStages keep BatchNorm on running statistics in train mode', async () => {
   await selectBackend('cpu');
@@ -84,6 +86,19 @@ test('normEval and frozenStages keep BatchNorm on running statistics in train mo
     assert.ok(relativeError(toNchw(partial.features[5]), npyTensor('tv_small/features_5.npy')) > 1e-2);
     const updated = Object.keys(partial.bnUpdates!);
     assert.ok(updated.length > 0 && updated.every((k) => Number(k.split('.')[1]) > 4), updated.join(', '));
+  });
+});
+
+test('dropout acts on the classifier only, in train mode only', async () => {
+  await selectBackend('cpu');
+  tf.tidy(() => {
+    const weights = canonicalWeights('tv_small_canonical');
+    const x = toNhwc(npyTensor('tv_small/train/input.npy'));
+    const plain = model(0).forward(weights, x, { training: true });
+    const dropped = model(0.5).forward(weights, x, { training: true });
+    plain.features.forEach((f, i) => assert.equal(relativeError(dropped.features[i], f), 0));
+    assert.ok(relativeError(dropped.logits!, plain.logits!) > 1e-3);
+    assertMatches(model(0.5).forward(weights, toNhwc(npyTensor('input.npy'))), 'tv_small', 'eval with dropout 0.5');
   });
 });
 

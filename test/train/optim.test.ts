@@ -1,4 +1,5 @@
-// The optimiser, clipping and schedules against real PyTorch (fixtures/gen_optim.py).
+// The optimiser, clipping and the config's lr schedules (src/config/schedulers.ts, mmengine's
+// param_scheduler form) against real PyTorch (fixtures/gen_optim.py).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -6,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { Sgd } from '../../src/train/sgd.js';
 import { clipByGlobalNorm } from '../../src/train/clip.js';
-import { makeLrSchedule, type LrScheduleConfig } from '../../src/train/schedule.js';
+import { buildLrSchedule } from '../../src/config/schedulers.js';
 
 await tf.setBackend('cpu');
 tf.enableProdMode();
@@ -90,16 +91,13 @@ interface ScheduleCase {
 
 const scheduleCases = JSON.parse(readFileSync('fixtures/optim/schedules.json', 'utf8')) as ScheduleCase[];
 for (const c of scheduleCases) {
-  test(`lr schedule matches torch schedulers combined like mmcv: ${c.name}`, () => {
+  test(`param_scheduler lr matches torch's LinearLR warm-up times MultiStepLR/CosineAnnealingLR: ${c.name}`, () => {
     const r = c.regular;
-    const regular =
-      r.policy === 'step'
-        ? { policy: 'step' as const, milestones: r.step!, gamma: r.gamma }
-        : r.policy === 'cosine'
-          ? { policy: 'cosine' as const, minLr: r.minLr }
-          : { policy: 'fixed' as const };
-    const config: LrScheduleConfig = { ...regular, byEpoch: c.byEpoch, warmup: c.warmup ? { type: 'linear', ...c.warmup } : undefined };
-    const lrAt = makeLrSchedule(config, { baseLr: c.baseLr, itersPerEpoch: c.itersPerEpoch, maxEpochs: c.epochs });
+    const configs: Record<string, unknown>[] = [];
+    if (c.warmup) configs.push({ type: 'LinearLR', startFactor: c.warmup.ratio, byEpoch: false, begin: 0, end: c.warmup.iters });
+    if (r.policy === 'step') configs.push({ type: 'MultiStepLR', milestones: r.step, gamma: r.gamma, byEpoch: c.byEpoch });
+    if (r.policy === 'cosine') configs.push({ type: 'CosineAnnealingLR', etaMinRatio: r.minLr! / c.baseLr, byEpoch: c.byEpoch });
+    const lrAt = buildLrSchedule(configs, c.baseLr, { itersPerEpoch: c.itersPerEpoch, maxEpochs: c.epochs });
     assertClose(c.lrs.map((_, i) => lrAt(i)), c.lrs, 1e-9, 'lr');
   });
 }

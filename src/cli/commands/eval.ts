@@ -52,8 +52,8 @@ const command: CommandModule<object, EvalArgs> = {
     const dataset = await datasets.get(cfg.data.val.type).load(cfg.data.val, { root: cfg.data.root, skipBad: cfg.data.skipBad, split: 'val' });
     const { detector } = await checkModel(cfg, dataset.labels, loaded.file);
 
-    const { readWeights } = await import('../../train/weights_file.js');
-    const saved = readWeights(argv.checkpoint, 'model');
+    const { readCheckpointWeights } = await import('../../train/checkpoint.js');
+    const saved = readCheckpointWeights(argv.checkpoint);
     const weights = Object.fromEntries(saved);
     for (const spec of detector.specs) {
       const t = saved.get(spec.name);

@@ -52,3 +52,20 @@ test('the mmdetection layout (background last, no background box rows) detects t
     assert.deepEqual([...det.labels], [...(npy(`det_labels_${n}`).data as Int32Array)].map((l) => l - 1));
   }
 });
+
+test('a backbone-only checkpoint loads the backbone and leaves the rest freshly initialised, on purpose', () => {
+  const bb = loadDetectorCheckpoint(join(FIXTURE, 'backbone_f16.pth'), {
+    model: MODEL,
+    options: { numClasses: 4, fpnChannels: 32, representationSize: 64 },
+  });
+  assert.equal(bb.mapped.detection.best.mapping.name, 'torchvision-mobilenetv3-fasterrcnn-backbone');
+  const own = bb.model.specs.filter((s) => !s.name.startsWith('backbone.')).map((s) => s.name);
+  assert.deepEqual(bb.initialised, own);
+  assert.ok(own.length > 0);
+  for (const s of bb.model.specs.filter((x) => x.name.startsWith('backbone.'))) {
+    const loaded = bb.weights[s.name].dataSync();
+    const trained = current.weights[s.name].dataSync();
+    // float16 in the file: equal to the trained float32 tensor up to half-precision rounding
+    trained.forEach((v, i) => assert.ok(Math.abs(loaded[i] - v) <= Math.abs(v) * 2 ** -11 + 1e-7, `${s.name}[${i}]`));
+  }
+});

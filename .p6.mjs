@@ -1,0 +1,12 @@
+const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+const c0 = cpu();
+await import('adm-zip');
+const c1 = cpu();
+await import('/work/main/dist/checkpoint/pickle.js');
+await import('/work/main/dist/checkpoint/globals.js');
+const c2 = cpu();
+await import('/work/main/dist/checkpoint/report.js');
+const c3 = cpu();
+await import('cli-table3');
+const c4 = cpu();
+console.log({ admzip: c1 - c0, pickleGlobals: c2 - c1, restOfLib: c3 - c2, table: c4 - c3 });

@@ -1,0 +1,44 @@
+// The wasm fast paths that replace stock kernels (Sum/Mean by pooling, Identity/Cast by sharing)
+// give the cpu backend's results on the shapes they take and on the ones they hand back to stock.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+import { onBackend, randomValues, relativeError, rng } from './helpers.js';
+
+test('Sum and Mean over leading/middle axes (and every other axis choice) on wasm match cpu', async () => {
+  const rand = rng(31);
+  const shape = [3, 5, 7, 4];
+  const x = randomValues(rand, 3 * 5 * 7 * 4);
+  const choices: Array<number[] | number | null> = [[0, 1, 2], [1, 2], [0], [1], [-3, -2], [2, 3], [3], [0, 3], null];
+  for (const axis of choices) {
+    for (const keepDims of [false, true]) {
+      const run = () => [tf.sum(tf.tensor(x, shape), axis ?? undefined, keepDims), tf.mean(tf.tensor(x, shape), axis ?? undefined, keepDims)];
+      const want = await onBackend('cpu', run);
+      const got = await onBackend('wasm', run);
+      for (let i = 0; i < 2; i++) assert.ok(relativeError(got[i], want[i]) <= 1e-5, `${i ? 'mean' : 'sum'} axis ${axis} keepDims ${keepDims}`);
+    }
+  }
+  // A BatchNorm-sized reduction: 2 x 56 x 56 positions per channel.
+  const big = randomValues(rand, 2 * 56 * 56 * 8);
+  const run = () => [tf.sum(tf.tensor(big, [2, 56, 56, 8]), [0, 1, 2])];
+  assert.ok(relativeError((await onBackend('wasm', run))[0], (await onBackend('cpu', run))[0]) <= 1e-5);
+  const ints = () => [tf.sum(tf.tensor([[1, 2], [3, 4]], [2, 2], 'int32'), 0)];
+  assert.deepEqual([...(await onBackend('wasm', ints))[0]], [4, 6]);
+});
+
+test('Identity and same-dtype Cast share data on wasm; converting casts still convert', async () => {
+  await onBackend('wasm', () => tf.zeros([1]));
+  const x = tf.tensor([1.5, -2.25, 3]);
+  const before = tf.memory().numDataBuffers;
+  const copy = tf.clone(x);
+  const same = tf.cast(x, 'float32');
+  assert.equal(tf.memory().numDataBuffers, before, 'no new buffers');
+  x.dispose();
+  assert.deepEqual([...copy.dataSync()], [1.5, -2.25, 3], 'the shared data outlives the original');
+  assert.deepEqual([...same.dataSync()], [1.5, -2.25, 3]);
+  const ints = tf.cast(copy, 'int32');
+  assert.equal(ints.dtype, 'int32');
+  assert.deepEqual([...ints.dataSync()], [1, -2, 3]);
+  tf.dispose([copy, same, ints]);
+  assert.equal(tf.memory().numDataBuffers, before - 1);
+});
