@@ -53,13 +53,43 @@ def train_case():
     return run
 
 
-# Name -> (factory, warmup, runs). The Faster R-CNN rows (inference 1x320, train step batch 2 x 320)
-# belong here once the tfjs detector exists: torchvision.models.detection.
-# fasterrcnn_mobilenet_v3_large_320_fpn(weights=None, weights_backbone=None, num_classes=...).
+def detector(train):
+    torch.manual_seed(0)
+    from torchvision.models.detection import fasterrcnn_mobilenet_v3_large_320_fpn
+    return fasterrcnn_mobilenet_v3_large_320_fpn(weights=None, weights_backbone=None, num_classes=4).train(train)
+
+
+def detector_inference_case():
+    model = detector(False)
+    image = torch.rand(3, 320, 320)
+
+    def run():
+        with torch.no_grad():
+            model([image])
+    return run
+
+
+def detector_train_case():
+    model = detector(True)
+    opt = torch.optim.SGD(model.parameters(), lr=1e-5, momentum=0.9)
+    images = [torch.rand(3, 320, 320) for _ in range(2)]
+    boxes = torch.tensor([[20, 30, 120, 160], [150, 40, 300, 200], [60, 180, 220, 310]], dtype=torch.float32)
+    targets = [{'boxes': boxes, 'labels': torch.tensor([1, 2, 3])} for _ in range(2)]
+
+    def run():
+        opt.zero_grad()
+        sum(model(images, targets).values()).backward()
+        opt.step()
+    return run
+
+
+# Name -> (factory, warmup, runs); the same names as CASES in bench/backend.ts.
 CASES = {
     'mnv3l-forward-1x224': (lambda: forward_case(1), 5, 15),
     'mnv3l-forward-8x224': (lambda: forward_case(8), 2, 5),
     'mnv3l-train-2x224': (train_case, 2, 5),
+    'frcnn320-inference-1x320': (detector_inference_case, 2, 5),
+    'frcnn320-train-2x320': (detector_train_case, 1, 2),
 }
 
 for name in sys.argv[1:]:

@@ -97,6 +97,12 @@ export { detectImage, readImageFile, type DetectionRecord, type DetectResult } f
 export { labelName, TORCHVISION_COCO_CATEGORIES } from './models/detectors/labels.js';
 export { drawDetections, detectionsSvg, type DrawnBox } from './io/draw.js';
 // backend exports
+export { selectBackend, type BackendRequest, type BackendChoice, type SelectOptions } from './backend/select.js';
+export { backendStatus, classifyNativeLoadError, type BackendStatus, type BackendPackage, type UnusableReason } from './backend/status.js';
+export { preflight, formatPreflight, type PreflightReport } from './backend/preflight.js';
+export { ensureGradients } from './backend/gradients.js';
+export { registerWasmKernels } from './backend/kernels/register.js';
+export { dense } from './backend/ops/dense.js';
 // train/data/eval/config exports
 export { loadConfig, importPlugins, type LoadOptions, type LoadedConfig } from './config/load.js';
 export { mergeConfig, mergeSiblings, cloneConfig, type ConfigDict } from './config/merge.js';

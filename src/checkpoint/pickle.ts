@@ -8,7 +8,7 @@
 // from the wrong end of the marked items; object dictionaries let a `__proto__` key replace the
 // prototype; a missing memo entry or MARK silently pushes `undefined`, so corrupted files fail later
 // with TypeErrors instead of a clear message; and it calls `console.warn` on large lengths.
-import { isBuildable, PyGlobal } from './pyobjects.js';
+import { isBuildable, PyGlobal, PyInstance } from './pyobjects.js';
 
 export interface UnpickleHooks {
   resolveGlobal(module: string, name: string): PyGlobal;
@@ -121,12 +121,12 @@ export function unpickle(buf: Buffer, start: number, hooks: UnpickleHooks): Unpi
   };
   const dictOf = (target: unknown): Map<unknown, unknown> => {
     if (target instanceof Map) return target;
-    if (isPlaceholderLike(target)) return (target.dictItems ??= new Map());
+    if (target instanceof PyInstance) return (target.dictItems ??= new Map());
     return fail('SETITEM on a value that is not a dict');
   };
   const listOf = (target: unknown): unknown[] => {
     if (Array.isArray(target)) return target;
-    if (isPlaceholderLike(target)) return (target.listItems ??= []);
+    if (target instanceof PyInstance) return (target.listItems ??= []);
     return fail('APPEND on a value that is not a list');
   };
   const addItems = (target: unknown, items: unknown[]): void => {
@@ -294,10 +294,6 @@ export function unpickle(buf: Buffer, start: number, hooks: UnpickleHooks): Unpi
     }
   }
   throw new PickleError('truncated: no STOP opcode', pos);
-}
-
-function isPlaceholderLike(x: unknown): x is { listItems: unknown[] | undefined; dictItems: Map<unknown, unknown> | undefined } {
-  return typeof x === 'object' && x !== null && 'listItems' in x && 'dictItems' in x;
 }
 
 /** A bigint as a number when it is exactly representable. */

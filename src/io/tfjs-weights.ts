@@ -1,7 +1,7 @@
 // TF.js's own weights format, as tfjs-converter writes it: `model.json` whose `weightsManifest`
 // lists weight groups; each group's tensors are concatenated in manifest order and split into
 // `group<g>-shard<i>of<n>.bin` files of at most 4 MB (offsets are implicit). Float32 only here.
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../errors.js';
 
@@ -45,27 +45,29 @@ export function writeTfjsWeights(dir: string, weights: WeightArray[], meta: Omit
   const total = weights.reduce((a, w) => a + w.data.byteLength, 0);
   const shardCount = Math.max(1, Math.ceil(total / shardBytes));
   const paths = Array.from({ length: shardCount }, (_, i) => `group1-shard${i + 1}of${shardCount}.bin`);
-  let shard = Buffer.alloc(Math.min(shardBytes, total));
-  let shardIndex = 0;
-  let offset = 0;
-  const flush = () => {
-    writeFileSync(join(dir, paths[shardIndex]), shard.subarray(0, offset));
-    shardIndex++;
-    offset = 0;
-    shard = Buffer.alloc(Math.min(shardBytes, total - shardIndex * shardBytes));
-  };
-  for (const w of weights) {
-    if (w.data.length !== numel(w.shape)) throw new Error(`internal: '${w.name}' has ${w.data.length} values for shape [${w.shape.join(', ')}]`);
-    let bytes = Buffer.from(w.data.buffer, w.data.byteOffset, w.data.byteLength);
-    while (bytes.length > 0) {
-      const n = Math.min(bytes.length, shard.length - offset);
-      bytes.copy(shard, offset, 0, n);
-      offset += n;
-      bytes = bytes.subarray(n);
-      if (offset === shard.length && shardIndex < shardCount - 1) flush();
+  // Stream the tensors' bytes into the shard files (no staging copy), cutting at shardBytes.
+  let shard = 0;
+  let fd = openSync(join(dir, paths[0]), 'w');
+  let room = shardBytes;
+  try {
+    for (const w of weights) {
+      if (w.data.length !== numel(w.shape)) throw new Error(`internal: '${w.name}' has ${w.data.length} values for shape [${w.shape.join(', ')}]`);
+      let bytes = new Uint8Array(w.data.buffer, w.data.byteOffset, w.data.byteLength);
+      while (bytes.length > 0) {
+        if (room === 0) {
+          closeSync(fd);
+          fd = openSync(join(dir, paths[++shard]), 'w');
+          room = shardBytes;
+        }
+        const n = Math.min(bytes.length, room);
+        writeSync(fd, bytes, 0, n);
+        room -= n;
+        bytes = bytes.subarray(n);
+      }
     }
+  } finally {
+    closeSync(fd);
   }
-  if (shardIndex < shardCount) writeFileSync(join(dir, paths[shardIndex]), shard.subarray(0, offset));
   const json: ModelJson = {
     ...meta,
     modelTopology: null,

@@ -42,13 +42,19 @@ function mappingRecord(m: Mapping): unknown {
 }
 
 export async function convertCheckpoint(path: string, outDir: string, opts: ConvertOptions = {}): Promise<ConvertResult> {
-  const mapped = mapCheckpoint(path, opts);
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new InputError(code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a checkpoint file' : `cannot read (${code ?? (err as Error).message})`, path);
+  }
+  const mapped = mapCheckpoint(path, opts, bytes);
   const { report, detection } = mapped;
   const { best } = detection;
   if (best.plan.conflicts.length > 0 || (!report.summary.complete && !opts.allowMissing)) {
     return { report, notes: mapped.notes, written: false, files: [] };
   }
-  const bytes = readFileSync(path);
   const order = best.description.specs.map((s) => s.name);
   const weights = applyPlan(best.plan, mapped.stateDict, order);
   const metadata: ConvertedMetadata = {

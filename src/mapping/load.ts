@@ -87,8 +87,10 @@ class Reader {
 
 /** Capture names a regex defines: its named groups and `$1..$n`. */
 function captureNames(re: RegExp): string[] {
-  const named = [...re.source.matchAll(/\(\?<([A-Za-z_]\w*)>/g)].map((m) => m[1]);
-  const count = new RegExp(`${re.source}|`).exec('')!.length - 1;
+  // Count groups in the source with escapes and character classes removed.
+  const bare = re.source.replace(/\\./g, '').replace(/\[[^\]]*\]/g, '');
+  const named = [...bare.matchAll(/\(\?<([A-Za-z_]\w*)>/g)].map((m) => m[1]);
+  const count = [...bare.matchAll(/\((?!\?)|\(\?<(?![=!])/g)].length;
   return [...named, ...Array.from({ length: count }, (_, i) => `$${i + 1}`)];
 }
 
@@ -178,10 +180,12 @@ export function listMappingFiles(dirs: string[] = [BUILTIN_MAPPINGS_DIR]): strin
  * Reads one mapping file. Included mappings are looked up in the file's own folder, then in `dirs`.
  * `chain` guards against include cycles.
  */
-export function loadMapping(ref: string, dirs: string[] = [BUILTIN_MAPPINGS_DIR], chain: string[] = []): Mapping {
-  const file = findMappingFile(ref, dirs);
+export function loadMapping(ref: string, dirs: string[] = [BUILTIN_MAPPINGS_DIR], chain: string[] = [], cache = new Map<string, Mapping>()): Mapping {
+  const file = resolve(findMappingFile(ref, dirs));
   const name = basename(file, '.json');
   if (chain.includes(file)) throw new InputError(`include cycle: ${[...chain, file].map((f) => basename(f)).join(' → ')}`, file);
+  const cached = cache.get(file);
+  if (cached) return cached;
   const r = new Reader(file, name);
   let json: unknown;
   try {
@@ -206,7 +210,7 @@ export function loadMapping(ref: string, dirs: string[] = [BUILTIN_MAPPINGS_DIR]
     if (typeof sourcePrefix !== 'string') r.fail(`include[${i}].sourcePrefix must be a string`);
     const str = (k: string) => (inc[k] === undefined ? '' : r.string(inc[k], `include[${i}].${k}`));
     return {
-      mapping: loadMapping(r.string(inc.mapping, `include[${i}].mapping`), [dirname(file), ...dirs], [...chain, file]),
+      mapping: loadMapping(r.string(inc.mapping, `include[${i}].mapping`), [dirname(file), ...dirs], [...chain, file], cache),
       sourcePrefix: sourcePrefix as string,
       replaceWith: str('replaceWith'),
       targetPrefix: str('targetPrefix'),
@@ -231,10 +235,12 @@ export function loadMapping(ref: string, dirs: string[] = [BUILTIN_MAPPINGS_DIR]
     json,
   };
   if (mapping.ignore.length + mapping.rules.length + includes.length === 0) r.fail('the mapping has no rules, ignore entries or includes');
+  cache.set(file, mapping);
   return mapping;
 }
 
 /** Loads every mapping file in `dirs` that names at least one target model. */
 export function loadAllMappings(dirs: string[] = [BUILTIN_MAPPINGS_DIR]): Mapping[] {
-  return listMappingFiles(dirs).map((f) => loadMapping(f, dirs)).filter((m) => m.targets.length > 0);
+  const cache = new Map<string, Mapping>();
+  return listMappingFiles(dirs).map((f) => loadMapping(f, dirs, [], cache)).filter((m) => m.targets.length > 0);
 }

@@ -1,6 +1,6 @@
 // read → unwrap → detect/force a mapping → plan: the part of `convert` and `diff` that needs no TF.js.
 import { extractStateDict, type ExtractOptions } from '../checkpoint/extract.js';
-import { readCheckpoint } from '../checkpoint/read.js';
+import { readCheckpoint, readCheckpointBytes } from '../checkpoint/read.js';
 import type { StateDict } from '../checkpoint/types.js';
 import { InputError } from '../errors.js';
 import { detectMapping, fingerprintFailure, type Detection } from './detect.js';
@@ -54,8 +54,10 @@ export function detectForSources(sources: SourceSpec[], opts: Omit<MapCheckpoint
   return { ...fallback, forced: false, fingerprintMatched: false };
 }
 
-export function mapCheckpoint(path: string, opts: MapCheckpointOptions = {}): MappedCheckpoint {
-  const file = readCheckpoint(path, { allowUnknownGlobals: opts.allowUnknownGlobals });
+/** `bytes`: the file's contents when the caller already read them (convert hashes them too). */
+export function mapCheckpoint(path: string, opts: MapCheckpointOptions = {}, bytes?: Uint8Array): MappedCheckpoint {
+  const read = { allowUnknownGlobals: opts.allowUnknownGlobals };
+  const file = bytes ? readCheckpointBytes(bytes, path, read) : readCheckpoint(path, read);
   const extracted = extractStateDict(file.object, { ...opts.extract, file: path });
   const sources = sourceSpecs(extracted.stateDict);
   const detection = detectForSources(sources, opts);

@@ -55,7 +55,8 @@ test('sizes are validated against storages before anything is allocated', () => 
 test('truncated, corrupted and foreign files', () => {
   assert.equal(errorOf('truncated_zip.pth'),
     'not a readable zip archive (ADM-ZIP: Invalid or unsupported zip format. No END header found); the file may be truncated');
-  assert.equal(errorOf('truncated_legacy.pth'), 'corrupted pickle stream (the pickle stream, byte 2282): truncated: no STOP opcode');
+  // Legacy storage keys are memory addresses, so the cut's exact offset varies between regenerations.
+  assert.match(errorOf('truncated_legacy.pth'), /^corrupted pickle stream \(the pickle stream, byte \d+\): truncated: /);
   assert.match(errorOf('truncated_legacy_storage.pth'), /^truncated: storage '\d+' is missing$/);
   assert.equal(errorOf('corrupted_pickle.pth'), 'corrupted pickle stream (small/data.pkl, byte 113): truncated: missing end of line');
   assert.equal(errorOf('bad_opcode.pth'), 'corrupted pickle stream (small/data.pkl, byte 2): unknown opcode 0xff');

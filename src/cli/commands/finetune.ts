@@ -1,0 +1,56 @@
+// `torchport finetune --config CFG`: fine-tune a detector from a config file (see src/train/finetune.ts).
+import type { CommandModule } from 'yargs';
+import { InputError } from '../../errors.js';
+
+interface FinetuneArgs {
+  config: string;
+  data?: string;
+  'work-dir'?: string;
+  'cfg-options'?: string[];
+  resume?: boolean;
+  backend?: 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+  threads?: number;
+}
+
+const command: CommandModule<object, FinetuneArgs> = {
+  command: 'finetune',
+  describe: 'fine-tune a detector from a config file, starting from converted PyTorch weights',
+  builder: (y) =>
+    y
+      .option('config', { type: 'string', demandOption: true, describe: 'fine-tuning config file (.js or .json)' })
+      .option('data', { type: 'string', describe: 'dataset root in COCO layout (sets data.root)' })
+      .option('work-dir', { type: 'string', describe: 'checkpoints, logs and metrics.json go here (default: work_dirs/<config name>)' })
+      .option('cfg-options', { type: 'string', array: true, describe: 'config overrides KEY=VALUE (e.g. optimizer.lr=0.005)' })
+      .option('resume', { type: 'boolean', describe: 'continue from WORK_DIR/latest exactly where it stopped' })
+      .option('backend', { type: 'string', choices: ['auto', 'tensorflow', 'wasm', 'cpu'] as const, describe: "TF.js backend (default: the config's)" })
+      .option('threads', { type: 'number', describe: 'wasm threads (opt-in; they collapse under CPU contention)' }),
+  handler: async (argv) => {
+    if (argv.threads !== undefined && (!Number.isInteger(argv.threads) || argv.threads < 1)) throw new InputError(`--threads must be a positive integer, got ${argv.threads}`);
+    const { finetune } = await import('../../train/finetune.js');
+    const { NonFiniteLossError } = await import('../../train/trainer.js');
+    try {
+      const result = await finetune({
+        config: argv.config,
+        data: argv.data,
+        workDir: argv['work-dir'],
+        cfgOptions: argv['cfg-options'],
+        resume: argv.resume,
+        backend: argv.backend,
+        threads: argv.threads,
+      });
+      const where = `${result.workDir} (latest/, best/, train.log.jsonl, metrics.json)`;
+      if (result.status === 'interrupted') {
+        process.stderr.write(`stopped at epoch ${result.state.epoch + 1}, batch ${result.state.batch}; resume with --resume. Files: ${where}\n`);
+        process.exitCode = 130;
+        return;
+      }
+      const map = result.metrics ? ` bbox_mAP ${result.metrics.bbox_mAP?.toFixed(4)}, bbox_mAP_50 ${result.metrics.bbox_mAP_50?.toFixed(4)}` : '';
+      process.stdout.write(`finished ${result.state.iteration} iterations;${map}. Files: ${where}\n`);
+    } catch (err) {
+      if (err instanceof NonFiniteLossError) throw new InputError(err.message);
+      throw err;
+    }
+  },
+};
+
+export default command as unknown as CommandModule;

@@ -1,0 +1,140 @@
+// `torchport finetune` as a library call: config → backend → data → detector → starting weights
+// (init_cfg / load_from through the converter) → preflight → SGD + schedule → Trainer, evaluating
+// with the COCO evaluator (metrics.json in the work dir).
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { formatPreflight, preflight } from '../backend/preflight.js';
+import { selectBackend, type BackendRequest } from '../backend/select.js';
+import { loadConfig } from '../config/load.js';
+import { checkModel } from '../config/model.js';
+import { optimizers } from '../config/optimizers.js';
+import { buildLrSchedule } from '../config/schedulers.js';
+import { validateConfig } from '../config/validate.js';
+import { resolveWeightSources } from '../config/weights.js';
+import { buildLoaders } from '../data/datasets.js';
+import type { DataBatch } from '../data/loader.js';
+import { InputError } from '../errors.js';
+import { evaluateDataset } from '../eval/evaluate.js';
+import { writeMetrics } from '../eval/metrics.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import type { FasterRCNN } from '../models/detection/faster-rcnn.js';
+import type { DetectionBatch } from '../models/detection/training/faster-rcnn-train.js';
+import { detectorTrainable, detectorVariables, toDetectionBatch } from '../models/detection/training/trainable.js';
+import { loadInitialWeights } from './init-weights.js';
+import { JsonLog } from './log.js';
+import { defaultProgress, type Progress } from './progress.js';
+import { Sgd } from './sgd.js';
+import { Trainer, type TrainResult } from './trainer.js';
+import type { BatchSource } from './types.js';
+
+export interface FinetuneOptions {
+  config: string;
+  /** `--data DIR`: dataset root in the COCO layout. */
+  data?: string;
+  workDir?: string;
+  cfgOptions?: string[];
+  resume?: boolean;
+  /** Overrides the config's `backend`. */
+  backend?: BackendRequest;
+  threads?: number;
+  /** Informational lines (backend, weights, preflight); default stderr. */
+  info?: (line: string) => void;
+  progress?: Progress;
+  handleSigint?: boolean;
+}
+
+export interface FinetuneResult extends TrainResult {
+  workDir: string;
+  /** The detector and its trained weights (variables by canonical name), for drawing or export. */
+  detector: FasterRCNN;
+  variables: Map<string, tf.Variable>;
+}
+
+/** A tiny image with one box: enough for a forward+backward through every kernel training uses. */
+function preflightBatch(): DetectionBatch {
+  return {
+    images: tf.randomUniform([1, 64, 64, 3], -1, 1, 'float32', 1) as tf.Tensor4D,
+    imageSizes: [[64, 64]],
+    targets: [{ boxes: new Float32Array([8, 8, 40, 48]), labels: new Int32Array([1]) }],
+  };
+}
+
+function trainSource(loader: { batchesPerEpoch: number; batches(epoch: number, start: number): AsyncIterable<DataBatch> }): BatchSource<DetectionBatch> {
+  return {
+    batchesPerEpoch: loader.batchesPerEpoch,
+    async *batches(epoch, start) {
+      for await (const b of loader.batches(epoch, start)) yield toDetectionBatch(b);
+    },
+    dispose: (b) => b.images.dispose(),
+  };
+}
+
+export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
+  const info = o.info ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const loaded = await loadConfig(o.config, { cfgOptions: o.cfgOptions, data: o.data, workDir: o.workDir });
+  const cfg = validateConfig(loaded.config, loaded.file);
+  const resume = o.resume ?? cfg.resume;
+  const workDir = cfg.workDir;
+  const log = new JsonLog(join(workDir, 'train.log.jsonl'));
+
+  const loaders = await buildLoaders(cfg.data, cfg.model.transform, cfg.seed);
+  const labels = loaders.train.dataset.labels;
+  const { detector } = await checkModel(cfg, labels, loaded.file);
+  const optimizerSpec = optimizers.get(cfg.optimizer.type).resolve(cfg.optimizer as Record<string, unknown>);
+  const sources = resolveWeightSources(cfg, loaded.file);
+
+  const backend = await selectBackend(o.backend ?? cfg.backend, { threads: o.threads, training: true });
+  info(`backend: ${backend.name} (${backend.detail})`);
+  info(`data: ${loaders.train.dataset.length} train / ${loaders.val.dataset.length} val images, ${labels.numClasses - 1} classes (${labels.names.join(', ')}), ${loaders.train.batchesPerEpoch} batches of ${cfg.data.batchSize} per epoch`);
+
+  const init = loadInitialWeights(detector, sources, cfg.seed);
+  for (const line of init.log) info(line);
+  const variables = detectorVariables(detector, init.weights);
+  tf.dispose(Object.values(init.weights));
+  const trainable = [...variables.values()].filter((v) => v.trainable);
+  const count = (vs: tf.Variable[]) => vs.reduce((n, v) => n + v.size, 0);
+  info(`trainable: ${trainable.length} of ${variables.size} tensors, ${count(trainable).toLocaleString('en-US')} of ${count([...variables.values()]).toLocaleString('en-US')} values`);
+
+  const probe = preflightBatch();
+  const probeModel = detectorTrainable(detector, variables, { seed: cfg.seed });
+  const report = await preflight(() => probeModel.computeLoss(probe).total, trainable);
+  probe.images.dispose();
+  if (!report.ok) throw new InputError(formatPreflight(report), loaded.file);
+  info(formatPreflight(report));
+
+  writeFileAtomic(join(workDir, 'config.json'), `${JSON.stringify(loaded.config, null, 1)}\n`);
+  log.write({ mode: 'event', event: 'start', config: loaded.file, backend: backend.name, backendDetail: backend.detail, resume, weights: init.log });
+
+  const optimizer = new Sgd(trainable, optimizerSpec);
+  const lrAt = buildLrSchedule(cfg.paramScheduler, optimizerSpec.lr, { itersPerEpoch: loaders.train.batchesPerEpoch, maxEpochs: cfg.trainCfg.maxEpochs });
+  const weightsView = Object.fromEntries(variables);
+  const valSet = loaders.val.dataset;
+  const evaluate = async (epoch: number) => {
+    const started = Date.now();
+    const evaluation = await evaluateDataset(valSet, (images) => detector.predict(weightsView, images), { batchSize: cfg.data.valBatchSize });
+    writeMetrics(join(workDir, 'metrics.json'), evaluation.metrics, { epoch: epoch + 1, images: valSet.length, seconds: (Date.now() - started) / 1000 });
+    return Object.fromEntries(Object.entries(evaluation.metrics).filter((e): e is [string, number] => typeof e[1] === 'number'));
+  };
+  const trainer = new Trainer({
+    model: detectorTrainable(detector, variables, { seed: cfg.seed }),
+    data: trainSource(loaders.train),
+    optimizer,
+    lrAt,
+    maxEpochs: cfg.trainCfg.maxEpochs,
+    workDir,
+    checkpointMeta: { format: 'torchport-checkpoint', generatedBy: 'torchport finetune', convertedBy: 'torchport', userDefinedMetadata: { config: loaded.file } },
+    gradClip: cfg.clipGrad ?? undefined,
+    evaluate,
+    evalInterval: cfg.trainCfg.valInterval,
+    bestMetric: 'bbox_mAP',
+    progress: o.progress ?? defaultProgress(process.stderr, cfg.logInterval),
+    resume,
+    handleSigint: o.handleSigint,
+  });
+  try {
+    const result = await trainer.fit();
+    return { ...result, workDir, detector, variables };
+  } finally {
+    optimizer.dispose();
+  }
+}
