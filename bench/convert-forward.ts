@@ -6,8 +6,9 @@
 //   npm run build && node --import tsx bench/convert-forward.ts [--quick]
 //
 // Generates its checkpoint with /usr/bin/python3 (torch 1.13) in a temp folder (never committed).
-// Prints a table and writes .tmp/bench-convert-forward.json. Medians of n runs after warm-up; the
-// load average is recorded because the machine is shared.
+// Prints a table and writes .tmp/bench-convert-forward.json. Medians of n runs after warm-up, as
+// wall time and as CPU time of the process (steadier on a shared machine); the load average is
+// recorded because the machine is shared.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -21,6 +22,9 @@ const quick = process.argv.includes('--quick');
 const ROOT = join(import.meta.dirname, '..');
 const work = mkdtempSync(join(tmpdir(), 'torchport-bench-'));
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+/** Wall time, and CPU time (user + system) of the process: on a shared machine the CPU time is the steadier figure. */
+interface Timing { wall: number; cpu: number }
+const medianTiming = (xs: Timing[]): Timing => ({ wall: median(xs.map((x) => x.wall)), cpu: median(xs.map((x) => x.cpu)) });
 
 // PyTorch: make the checkpoint and inputs, and time the forward passes in the same process.
 const PY = `
@@ -37,37 +41,36 @@ for b in (1, 8):
     np.save(f'{work}/x{b}.npy', x.numpy())
     with torch.no_grad():
         for _ in range(3): m(x)
-        ts = []
+        ts, cs = [], []
         for _ in range(reps if b == 1 else max(3, reps // 3)):
-            t = time.perf_counter(); m(x); ts.append((time.perf_counter() - t) * 1000)
-    out[b] = sorted(ts)[len(ts) // 2]
+            t, c = time.perf_counter(), time.process_time(); m(x)
+            ts.append((time.perf_counter() - t) * 1000); cs.append((time.process_time() - c) * 1000)
+    out[b] = {'wall': sorted(ts)[len(ts) // 2], 'cpu': sorted(cs)[len(cs) // 2]}
 print(json.dumps(out))
 `;
 const env = { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1' };
 const load0 = loadavg()[0];
 const py = spawnSync('/usr/bin/python3', ['-c', PY, work, quick ? '5' : '15'], { encoding: 'utf8', env });
 if (py.status !== 0) throw new Error(`python failed: ${py.stderr}`);
-const torchMs = JSON.parse(py.stdout.trim().split('\n').pop()!) as Record<string, number>;
+const torchMs = JSON.parse(py.stdout.trim().split('\n').pop()!) as Record<string, Timing>;
 const ckpt = join(work, 'mobilenet_v3_large.pth');
 
-// Whole-process convert, as a user runs it.
-const convertMs: number[] = [];
+// Whole-process convert, as a user runs it (CPU time of the child via /usr/bin/time).
+const convertRuns: Timing[] = [];
 const out = join(work, 'converted');
-for (let i = 0; i < (quick ? 3 : 7); i++) {
+const timed = (args: string[]): Timing => {
   const t = performance.now();
-  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'torchport.js'), 'convert', ckpt, '--out', out], { encoding: 'utf8' });
-  convertMs.push(performance.now() - t);
-  if (r.status !== 0) throw new Error(`convert failed: ${r.stderr}`);
-}
-const nodeStartMs: number[] = [];
-for (let i = 0; i < 5; i++) {
-  const t = performance.now();
-  spawnSync(process.execPath, ['-e', '0']);
-  nodeStartMs.push(performance.now() - t);
-}
+  const r = spawnSync('/usr/bin/time', ['-f', 'TIME %U %S', ...args], { encoding: 'utf8' });
+  const wall = performance.now() - t;
+  if (r.status !== 0) throw new Error(`${args.join(' ')} failed: ${r.stderr}`);
+  const [, user, sys] = /TIME (\S+) (\S+)/.exec(r.stderr)!;
+  return { wall, cpu: (Number(user) + Number(sys)) * 1000 };
+};
+for (let i = 0; i < (quick ? 3 : 7); i++) convertRuns.push(timed([process.execPath, join(ROOT, 'bin', 'torchport.js'), 'convert', ckpt, '--out', out]));
+const nodeStart = medianTiming(Array.from({ length: 5 }, () => timed([process.execPath, '-e', '0'])));
 
 // Forward on each backend (eval mode, reading the results back).
-const forwardMs: Record<string, Record<number, number>> = {};
+const forwardMs: Record<string, Record<number, Timing>> = {};
 for (const backend of ['wasm', 'cpu'] as const) {
   await selectBackend(backend);
   const loaded = await loadConverted(out);
@@ -77,17 +80,19 @@ for (const backend of ['wasm', 'cpu'] as const) {
     const x = tf.tidy(() => tf.transpose(tf.tensor4d(nchw.data as Float32Array, nchw.shape as [number, number, number, number]), [0, 2, 3, 1])) as tf.Tensor4D;
     const slow = backend === 'cpu';
     const reps = slow ? (b === 1 ? 3 : 1) : quick ? 5 : b === 1 ? 15 : 5;
-    const run = async () => {
+    const run = async (): Promise<Timing> => {
       const t = performance.now();
+      const c = process.cpuUsage();
       const o = loaded.model.forward(loaded.weights, x);
       await Promise.all([...o.features.map((f) => f.data()), o.logits?.data()]);
       tf.dispose([...o.features, o.logits ?? []]);
-      return performance.now() - t;
+      const cpu = process.cpuUsage(c);
+      return { wall: performance.now() - t, cpu: (cpu.user + cpu.system) / 1000 };
     };
     for (let i = 0; i < (slow ? 1 : 3); i++) await run();
-    const ts: number[] = [];
+    const ts: Timing[] = [];
     for (let i = 0; i < reps; i++) ts.push(await run());
-    forwardMs[backend][b] = median(ts);
+    forwardMs[backend][b] = medianTiming(ts);
     x.dispose();
   }
   disposeConverted(loaded);
@@ -95,18 +100,21 @@ for (const backend of ['wasm', 'cpu'] as const) {
 const load1 = loadavg()[0];
 rmSync(work, { recursive: true, force: true });
 
+const ratio = (k: string, b: number, m: keyof Timing) => forwardMs[k][b][m] / torchMs[b][m];
 const result = {
-  machine: `${process.env.HOSTNAME ?? 'host'}: 2 vCPU shared by several jobs; load average ${load0.toFixed(1)} → ${load1.toFixed(1)} during the run`,
-  convertWholeProcessMs: median(convertMs),
-  nodeStartupMs: median(nodeStartMs),
+  machine: `2 vCPU (AMD EPYC, KVM) shared by several jobs; load average ${load0.toFixed(1)} → ${load1.toFixed(1)} during the run`,
+  convertWholeProcess: medianTiming(convertRuns),
+  nodeStartup: nodeStart,
   forwardMs: { torch: torchMs, ...forwardMs },
-  ratio: Object.fromEntries(Object.entries(forwardMs).map(([k, v]) => [k, { 1: v[1] / torchMs[1], 8: v[8] / torchMs[8] }])),
+  ratio: Object.fromEntries(['wasm', 'cpu'].map((k) => [k, { wall: { 1: ratio(k, 1, 'wall'), 8: ratio(k, 8, 'wall') }, cpu: { 1: ratio(k, 1, 'cpu'), 8: ratio(k, 8, 'cpu') } }])),
 };
 mkdirSync(join(ROOT, '.tmp'), { recursive: true });
 writeFileSync(join(ROOT, '.tmp', 'bench-convert-forward.json'), `${JSON.stringify(result, null, 1)}\n`);
-const f = (x: number) => x.toFixed(0).padStart(7);
-console.log(`convert (whole process, median of ${convertMs.length}): ${result.convertWholeProcessMs.toFixed(0)} ms (node startup alone ${result.nodeStartupMs.toFixed(0)} ms)`);
-console.log('forward ms (median)   1x224   8x224   ratio 1x / 8x vs torch');
-console.log(`torch 1 thread      ${f(torchMs[1])} ${f(torchMs[8])}`);
-for (const k of ['wasm', 'cpu']) console.log(`tfjs ${k.padEnd(14)} ${f(forwardMs[k][1])} ${f(forwardMs[k][8])}   ${result.ratio[k][1].toFixed(2)} / ${result.ratio[k][8].toFixed(2)}`);
+const f = (t: Timing) => `${t.wall.toFixed(0).padStart(6)} / ${t.cpu.toFixed(0).padStart(6)}`;
+console.log(`convert, whole process (median of ${convertRuns.length}), wall / CPU ms: ${f(result.convertWholeProcess)}   (node -e 0: ${f(nodeStart)})`);
+console.log('forward ms, wall / CPU      1x224             8x224        ratio vs torch (CPU time) 1x / 8x');
+console.log(`torch 1 thread         ${f(torchMs[1])}   ${f(torchMs[8])}`);
+for (const k of ['wasm', 'cpu']) {
+  console.log(`tfjs ${k.padEnd(17)} ${f(forwardMs[k][1])}   ${f(forwardMs[k][8])}   ${ratio(k, 1, 'cpu').toFixed(2)} / ${ratio(k, 8, 'cpu').toFixed(2)} (wall ${ratio(k, 1, 'wall').toFixed(2)} / ${ratio(k, 8, 'wall').toFixed(2)})`);
+}
 console.log(result.machine);

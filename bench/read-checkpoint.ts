@@ -81,14 +81,15 @@ function processTime(cmd: string, args: string[], n: number): Timing {
 }
 
 /** Peak RSS of a fresh Node process reading the file, above its RSS just before reading (median of
- * 3: on a loaded machine background GC lags and the peak varies). */
+ * 3). The peak is VmHWM: getrusage's maxRSS would include this parent's RSS, inherited across exec. */
 function peakRssAboveBaseline(file: string): number {
   const script = `
+const { readFileSync } = await import('node:fs');
 const { readCheckpoint } = await import(${JSON.stringify(join(ROOT, 'dist', 'checkpoint', 'read.js'))});
 const base = process.memoryUsage().rss;
 const ckpt = readCheckpoint(${JSON.stringify(file)});
-const peak = process.resourceUsage().maxRSS * 1024;
-console.log(Math.max(peak, process.memoryUsage().rss) - base, ckpt.records.length);`;
+const hwm = Number(/VmHWM:\\s*(\\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))[1]) * 1024;
+console.log(Math.max(hwm, process.memoryUsage().rss) - base, ckpt.records.length);`;
   const runs = [0, 1, 2].map(() => execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' }));
   return median(runs.map((out) => Number(out.split(' ')[0])));
 }

@@ -20,6 +20,7 @@ const COMMANDS: CommandEntry[] = [
   { name: 'detect', describe: 'run a converted detector on PNG/JPEG images', load: () => import('./commands/detect.js') },
   { name: 'eval', describe: 'evaluate a trained detector (COCO mAP) and write metrics.json', load: () => import('./commands/eval.js') },
   { name: 'finetune', describe: 'fine-tune a detector from a config file', load: () => import('./commands/finetune.js') },
+  { name: 'demo', describe: 'the end-to-end demo: convert, fine-tune on the CPU, evaluate, draw', load: () => import('./commands/demo.js') },
   { name: 'doctor', describe: 'show which TF.js backends are usable and how to install tfjs-node-gpu', load: () => import('./commands/doctor.js') },
 ];
 

@@ -1,7 +1,7 @@
 // `convert`: checkpoint → TF.js weights folder that reloads without the source (model.json +
 // shards + the mapping used + the diff report), and `loadConverted` to get it back as a model.
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { writeDirAtomic } from '../io/atomic.js';
 import { readTfjsWeights, writeTfjsWeights } from '../io/tfjs-weights.js';
@@ -42,6 +42,10 @@ function mappingRecord(m: Mapping): unknown {
 }
 
 export async function convertCheckpoint(path: string, outDir: string, opts: ConvertOptions = {}): Promise<ConvertResult> {
+  // The folder is replaced as a whole: never replace one that holds something else.
+  if (existsSync(outDir) && (!statSync(outDir).isDirectory() || (readdirSync(outDir).length > 0 && !existsSync(join(outDir, 'model.json'))))) {
+    throw new InputError('exists and is not a torchport output folder; choose another --out', outDir);
+  }
   let bytes: Buffer;
   try {
     bytes = readFileSync(path);

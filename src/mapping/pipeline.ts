@@ -61,11 +61,6 @@ export function mapCheckpoint(path: string, opts: MapCheckpointOptions = {}, byt
   const extracted = extractStateDict(file.object, { ...opts.extract, file: path });
   const sources = sourceSpecs(extracted.stateDict);
   const detection = detectForSources(sources, opts);
-  return {
-    stateDict: extracted.stateDict,
-    sources,
-    detection,
-    report: buildReport(detection, path),
-    notes: [...file.warnings, ...extracted.notes],
-  };
+  const notes = [...file.warnings, ...extracted.notes];
+  return { stateDict: extracted.stateDict, sources, detection, report: buildReport(detection, path, notes), notes };
 }

@@ -24,6 +24,8 @@ export interface DiffSummary {
 export interface DiffReport {
   schemaVersion: 1;
   checkpoint?: string;
+  /** What reading and unwrapping did (e.g. "stripped 'module.' from all 312 keys"). */
+  notes: string[];
   mapping: { name: string; file: string; description: string; forced: boolean; fingerprintMatched: boolean };
   model: { name: string; options: ModelOptions };
   /** Every mapping considered, best first. */
@@ -39,13 +41,14 @@ export interface DiffReport {
   suggestions: SuggestionGroup[];
 }
 
-export function buildReport(detection: Detection, checkpoint?: string): DiffReport {
+export function buildReport(detection: Detection, checkpoint?: string, notes: string[] = []): DiffReport {
   const { best } = detection;
   const p = best.plan;
   const complete = p.missing.length + p.mismatched.length + p.conflicts.length === 0;
   return {
     schemaVersion: 1,
     checkpoint,
+    notes,
     mapping: {
       name: best.mapping.name, file: best.mapping.file, description: best.mapping.description,
       forced: detection.forced, fingerprintMatched: detection.fingerprintMatched ?? true,

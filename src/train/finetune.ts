@@ -41,6 +41,8 @@ export interface FinetuneOptions {
   info?: (line: string) => void;
   progress?: Progress;
   handleSigint?: boolean;
+  /** Evaluate the starting weights before training (the demo's "before" figure). */
+  evaluateFirst?: boolean;
 }
 
 export interface FinetuneResult extends TrainResult {
@@ -48,6 +50,10 @@ export interface FinetuneResult extends TrainResult {
   /** The detector and its trained weights (variables by canonical name), for drawing or export. */
   detector: FasterRCNN;
   variables: Map<string, tf.Variable>;
+  /** Foreground class names in label order (label 1 first). */
+  classNames: string[];
+  /** With evaluateFirst: the metrics of the starting weights. */
+  initialMetrics?: Record<string, number>;
 }
 
 /** A tiny image with one box: enough for a forward+backward through every kernel training uses. */
@@ -115,6 +121,12 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
     writeMetrics(join(workDir, 'metrics.json'), evaluation.metrics, { epoch: epoch + 1, images: valSet.length, seconds: (Date.now() - started) / 1000 });
     return Object.fromEntries(Object.entries(evaluation.metrics).filter((e): e is [string, number] => typeof e[1] === 'number'));
   };
+  let initialMetrics: Record<string, number> | undefined;
+  if (o.evaluateFirst) {
+    initialMetrics = await evaluate(-1);
+    info(`before training: bbox_mAP ${initialMetrics.bbox_mAP?.toFixed(4)}, bbox_mAP_50 ${initialMetrics.bbox_mAP_50?.toFixed(4)}`);
+    log.write({ mode: 'val', epoch: 0, iteration: 0, ...initialMetrics });
+  }
   const trainer = new Trainer({
     model: detectorTrainable(detector, variables, { seed: cfg.seed }),
     data: trainSource(loaders.train),
@@ -133,7 +145,7 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
   });
   try {
     const result = await trainer.fit();
-    return { ...result, workDir, detector, variables };
+    return { ...result, workDir, detector, variables, classNames: labels.names, initialMetrics };
   } finally {
     optimizer.dispose();
   }

@@ -31,16 +31,28 @@ test('the gradient of gather on wasm matches cpu and leaks nothing', async () =>
   assert.equal(tf.memory().numTensors, before);
 });
 
-test('matMul with transposed operands on wasm (explicit-transpose wrapper) matches cpu', async () => {
+test('matMul on wasm (explicit transposes, swapped operand order) matches cpu for every flag and shape kind', async () => {
   const rand = rng(13);
-  const a = randomValues(rand, 2 * 7 * 5);
-  const b = randomValues(rand, 2 * 5 * 3);
-  for (const [ta, tb] of [[true, false], [false, true], [true, true]] as const) {
-    const run = () => tf.matMul(tf.tensor(a, ta ? [2, 5, 7] : [2, 7, 5]), tf.tensor(b, tb ? [2, 3, 5] : [2, 5, 3]), ta, tb);
-    const [want] = await onBackend('cpu', run);
-    const [got] = await onBackend('wasm', run);
-    assert.ok(relativeError(got, want) <= 1e-5, `transposeA ${ta} transposeB ${tb}`);
+  // [m, k, n, batch]: tiny, small m with large n (computed as (b^T a^T)^T), large m with small n
+  for (const [m, k, n, batch] of [[7, 5, 3, 2], [3, 40, 200, 1], [3, 40, 200, 2], [200, 40, 3, 1]]) {
+    const a = randomValues(rand, batch * m * k);
+    const b = randomValues(rand, batch * k * n);
+    for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+      const shapeA = ta ? [batch, k, m] : [batch, m, k];
+      const shapeB = tb ? [batch, n, k] : [batch, k, n];
+      const run = () => {
+        const right = tf.tensor(b, shapeB);
+        // twice with the same right operand: the second call takes the "packed before" path
+        return [tf.matMul(tf.tensor(a, shapeA), right, ta, tb), tf.matMul(tf.tensor(a, shapeA), right, ta, tb)];
+      };
+      const want = await onBackend('cpu', run);
+      const got = await onBackend('wasm', run);
+      for (let i = 0; i < 2; i++) assert.ok(relativeError(got[i], want[i]) <= 1e-5, `m${m} k${k} n${n} batch${batch} transposeA ${ta} transposeB ${tb} call ${i}`);
+    }
   }
+  const before = tf.memory();
+  tf.dispose(tf.tidy(() => tf.matMul(tf.ones([2, 3, 40]), tf.ones([2, 40, 200]))));
+  assert.equal(tf.memory().numDataBuffers, before.numDataBuffers);
 });
 
 test('dense() computes x @ kernel + bias with the same gradients as matMul, on any leading shape', async () => {

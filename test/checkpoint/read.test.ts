@@ -56,7 +56,7 @@ function assertMatches(file: string, exp: Expected): void {
 }
 
 const GOOD = ['dtypes', 'dtypes_legacy', 'wrap_state_dict', 'wrap_model_p4', 'wrap_model_p1_legacy', 'dataparallel_legacy',
-  'dataparallel_in_state_dict', 'parameters', 'detector', 'two_candidates', 'renamed_folder'];
+  'dataparallel_in_state_dict', 'parameters', 'detector', 'two_candidates', 'renamed_folder', 'deflated'];
 
 for (const name of GOOD) {
   test(`${name}.pth: every tensor equals what PyTorch saved`, () => assertMatches(`${name}.pth`, expected(name)));

@@ -33,13 +33,21 @@ test('--all lists one line per key; --json is the full report', () => {
   const j = torchport('diff', 'fixtures/mobilenetv3/tv_small.pth', '--json');
   assert.equal(j.code, 0, j.stderr);
   const report = JSON.parse(j.stdout);
-  assert.deepEqual(Object.keys(report), ['schemaVersion', 'checkpoint', 'mapping', 'model', 'candidates', 'summary', 'matched', 'missing', 'unexpected', 'shapeMismatch', 'ignored', 'conflicts', 'unusedRules', 'suggestions']);
+  assert.deepEqual(Object.keys(report), ['schemaVersion', 'checkpoint', 'notes', 'mapping', 'model', 'candidates', 'summary', 'matched', 'missing', 'unexpected', 'shapeMismatch', 'ignored', 'conflicts', 'unusedRules', 'suggestions']);
   assert.equal(report.matched.length, 210);
   assert.deepEqual(report.matched[0], {
     source: 'features.0.0.weight', target: 'features.0.conv.weight', rule: 'torchvision-mobilenetv3/stem-and-last-conv',
     kind: 'conv2d', sourceShape: [8, 3, 3, 3], dtype: 'float32', shape: [3, 3, 3, 8],
   });
   assert.equal(report.summary.complete, true);
+});
+
+test("a legacy-format file wrapped in 'model' with DataParallel's 'module.': unwrapped, and the report says so", () => {
+  const r = torchport('diff', 'fixtures/mobilenetv3/tv_large_legacy.pth', '--json');
+  assert.equal(r.code, 0, r.stderr);
+  const report = JSON.parse(r.stdout);
+  assert.ok(report.notes.includes("stripped 'module.' from all 312 keys (DataParallel)"), report.notes.join('; '));
+  assert.equal(report.summary.matched, 266);
 });
 
 test('missing block and wrong architecture: exit 1', () => {

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { decodeNpy, encodeNpy } from '../../src/io/npy.js';
+import { relErr } from '../mapping/helpers.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const torchport = (...args: string[]) => {
@@ -21,17 +22,11 @@ before(() => {
 });
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
-function relErr(file: string, golden: string): number {
+function fileErr(file: string, golden: string): number {
   const a = decodeNpy(readFileSync(file));
   const b = decodeNpy(readFileSync(golden));
   assert.deepEqual(a.shape, b.shape, file);
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < b.data.length; i++) {
-    diff = Math.max(diff, Math.abs((a.data[i] as number) - (b.data[i] as number)));
-    scale = Math.max(scale, Math.abs(b.data[i] as number));
-  }
-  return diff / scale;
+  return relErr(a.data as Float32Array, b.data as Float32Array);
 }
 
 for (const backend of ['wasm', 'cpu']) {
@@ -42,7 +37,7 @@ for (const backend of ['wasm', 'cpu']) {
     assert.equal(r.stdout, `wrote features_3.npy [1, 8, 8, 9], features_9.npy [1, 16, 2, 3], features_12.npy [1, 96, 2, 3], logits.npy [1, 10] to ${out}/\n`);
     assert.deepEqual(readdirSync(out).sort(), ['features_12.npy', 'features_3.npy', 'features_9.npy', 'logits.npy']);
     for (const f of ['features_3', 'features_9', 'features_12', 'logits']) {
-      const err = relErr(join(out, `${f}.npy`), `fixtures/mobilenetv3/dli14_small/${f}.npy`);
+      const err = fileErr(join(out, `${f}.npy`), `fixtures/mobilenetv3/dli14_small/${f}.npy`);
       assert.ok(err <= 1e-4, `${f}: ${err}`);
     }
   });

@@ -139,3 +139,16 @@ test('renamed keys get a same-shape counterpart as a ready-to-paste rule (one ru
     assert.equal(fillTemplate(parseTemplate(rule.to), capturesOf(m), {}), p.target);
   }
 });
+
+test("d-li14's older checkpoints name the head classifier.1/.5 (d-li14 issue #11): still a complete load", () => {
+  const { sources } = mapCheckpoint('fixtures/mobilenetv3/dli14_large.pth');
+  const old = sources.map((s) => ({ ...s, key: s.key.replace(/^classifier\.0\./, 'classifier.1.').replace(/^classifier\.3\./, 'classifier.5.') }));
+  const report = buildReport(detectForSources(old));
+  assert.equal(report.mapping.name, 'dli14-mobilenetv3');
+  assert.equal(report.model.options.numClasses, 10);
+  assert.equal(report.summary.complete, true);
+  assert.deepEqual(report.matched.filter((m) => m.target.startsWith('classifier.')).map((m) => [m.source, m.target]), [
+    ['classifier.1.weight', 'classifier.fc1.weight'], ['classifier.1.bias', 'classifier.fc1.bias'],
+    ['classifier.5.weight', 'classifier.fc2.weight'], ['classifier.5.bias', 'classifier.fc2.bias'],
+  ]);
+});

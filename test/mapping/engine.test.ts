@@ -8,7 +8,9 @@ import { after, test } from 'node:test';
 import { InputError } from '../../src/errors.js';
 import { detectMapping, type DescribeModel } from '../../src/mapping/detect.js';
 import { loadMapping } from '../../src/mapping/load.js';
+import { applyPlan } from '../../src/mapping/apply.js';
 import { planMapping, type SourceSpec } from '../../src/mapping/plan.js';
+import type { StateDict } from '../../src/checkpoint/types.js';
 import type { ParamSpec } from '../../src/models/params.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'torchport-mapping-'));
@@ -157,4 +159,23 @@ test('detection: fingerprints gate, candidates are searched, the best loads most
   const forced = detectMapping(sources, [toy], () => ({ specs, featureInfo: [] }), { forced: true });
   assert.equal(forced.forced, true);
   assert.equal(forced.best.plan.unexpected.length, 2);
+});
+
+test('applyPlan widens float64 / bfloat16 / float16 sources and permutes into the target layout', () => {
+  const m = loadMapping(join(dir, 'toy.json'));
+  const stateDict: StateDict = new Map([
+    // [out 8, in 4, 1, 1] float64 → HWIO [1, 1, 4, 8]
+    ['f.1.0.weight', { dtype: 'float64', shape: [8, 4, 1, 1], data: Float64Array.from({ length: 32 }, (_, i) => i + 0.25) }],
+    // bfloat16 0x3fc0 = 1.5, float16 0x3e00 = 1.5
+    ['fc.bias', { dtype: 'bfloat16', shape: [3], data: Uint16Array.from([0x3fc0, 0xbfc0, 0]) }],
+    ['fc.weight', { dtype: 'float16', shape: [3, 6], data: new Uint16Array(18).fill(0x3e00) }],
+  ]);
+  const sources = [...stateDict].map(([key, t]) => ({ key, shape: t.shape, dtype: t.dtype }));
+  const plan = planMapping(sources, specs, m, 'toy');
+  const out = applyPlan(plan, stateDict, specs.map((s) => s.name));
+  assert.deepEqual(out.map((w) => [w.name, w.shape]), [['features.1.expand.conv.weight', [1, 1, 4, 8]], ['head.weight', [6, 3]], ['head.bias', [3]]]);
+  const kernel = out[0].data;
+  for (let o = 0; o < 8; o++) for (let i = 0; i < 4; i++) assert.equal(kernel[i * 8 + o], o * 4 + i + 0.25);
+  assert.deepEqual([...out[1].data], new Array(18).fill(1.5));
+  assert.deepEqual([...out[2].data], [1.5, -1.5, 0]);
 });

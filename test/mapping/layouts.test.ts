@@ -9,6 +9,7 @@ import { selectBackend } from '../../src/backend/select.js';
 import { decodeNpy } from '../../src/io/npy.js';
 import { convertCheckpoint, disposeConverted, loadConverted, type ConvertOptions } from '../../src/mapping/convert.js';
 import { forwardNCHW } from '../../src/mapping/run-forward.js';
+import { relErr } from './helpers.js';
 
 const input = decodeNpy(readFileSync('fixtures/mobilenetv3/input.npy'));
 let tmp: string;
@@ -17,16 +18,6 @@ before(async () => {
   tmp = mkdtempSync(join(tmpdir(), 'torchport-layouts-'));
 });
 after(() => rmSync(tmp, { recursive: true, force: true }));
-
-function relErr(a: Float32Array, b: Float32Array): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < b.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return diff / scale;
-}
 
 async function check(file: string, goldens: string, indices: number[], opts: ConvertOptions = {}) {
   const out = join(tmp, file.replace(/\W/g, '_'));

@@ -10,23 +10,12 @@ import { selectBackend } from '../../src/backend/select.js';
 import { decodeNpy } from '../../src/io/npy.js';
 import { convertCheckpoint, disposeConverted, loadConverted } from '../../src/mapping/convert.js';
 import { forwardNCHW } from '../../src/mapping/run-forward.js';
+import { relErr } from './helpers.js';
 
 const FIX = 'fixtures/mobilenetv3';
 interface ManifestEntry { file: string; backbone: string; family: string; widthMult: number; numClasses: number; bnEps: number; format: string; dtype: string; goldens: string }
 const manifest = JSON.parse(readFileSync(join(FIX, 'manifest.json'), 'utf8')) as { input: string; checkpoints: ManifestEntry[] };
 const input = decodeNpy(readFileSync(join(FIX, manifest.input)));
-
-/** max |a − b| / max |b|: the error relative to the output's scale. */
-function relErr(a: Float32Array, b: Float32Array): number {
-  assert.equal(a.length, b.length);
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < a.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return diff / scale;
-}
 
 const TOLERANCE = 1e-4;
 /** float16 source against the float32 model's outputs: the weights themselves were rounded (~5e-4 relative each). */

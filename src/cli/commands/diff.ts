@@ -1,12 +1,31 @@
 // `torchport diff CKPT [--model NAME] [--mapping NAME|FILE]`: the key-diff report. Never loads TF.js.
-import type { CommandModule } from 'yargs';
+import type { Argv, CommandModule } from 'yargs';
+import type { MapCheckpointOptions } from '../../mapping/pipeline.js';
 
-interface DiffArgs {
+/** The options `diff` and `convert` share: which model, which mapping, option overrides, where the weights are. */
+export interface MappingArgs {
   checkpoint: string;
   model?: string;
   mapping?: string;
   set?: string[];
   key?: string;
+}
+
+export function withMappingArgs<T>(y: Argv<T>) {
+  return y
+    .positional('checkpoint', { type: 'string', demandOption: true, describe: '.pth file' })
+    .option('model', { type: 'string', describe: 'target model (default: the one the best mapping targets)' })
+    .option('mapping', { type: 'string', describe: 'force a mapping: a name in mappings/ or a .json file' })
+    .option('set', { type: 'string', array: true, describe: 'model option NAME=VALUE (overrides the mapping), repeatable' })
+    .option('key', { type: 'string', describe: "take the state dict from this top-level key (default: 'state_dict', else 'model', else the file)" });
+}
+
+export async function mappingOptions(argv: MappingArgs): Promise<MapCheckpointOptions> {
+  const { parseOptionAssignments } = await import('../../mapping/parse-options.js');
+  return { model: argv.model, mapping: argv.mapping, options: parseOptionAssignments(argv.set), extract: argv.key ? { key: argv.key } : undefined };
+}
+
+interface DiffArgs extends MappingArgs {
   all?: boolean;
   json?: boolean;
 }
@@ -15,24 +34,13 @@ const command: CommandModule<object, DiffArgs> = {
   command: 'diff <checkpoint>',
   describe: "show how a checkpoint's keys map onto a torchport model (exit 0: all loaded, 1: missing/mismatched, 2: bad input)",
   builder: (y) =>
-    y
-      .positional('checkpoint', { type: 'string', demandOption: true, describe: '.pth file' })
-      .option('model', { type: 'string', describe: 'target model (default: the one the best mapping targets)' })
-      .option('mapping', { type: 'string', describe: 'force a mapping: a name in mappings/ or a .json file' })
-      .option('set', { type: 'string', array: true, describe: 'model option NAME=VALUE (overrides the mapping), repeatable' })
-      .option('key', { type: 'string', describe: "take the state dict from this top-level key (default: 'state_dict', else 'model', else the file)" })
+    withMappingArgs(y)
       .option('all', { type: 'boolean', describe: 'one line per key instead of grouped keys' })
       .option('json', { type: 'boolean', describe: 'print the report as JSON' }),
   handler: async (argv) => {
     const { mapCheckpoint } = await import('../../mapping/pipeline.js');
     const { renderReport } = await import('../../mapping/report.js');
-    const { parseOptionAssignments } = await import('../../mapping/parse-options.js');
-    const mapped = mapCheckpoint(argv.checkpoint, {
-      model: argv.model,
-      mapping: argv.mapping,
-      options: parseOptionAssignments(argv.set),
-      extract: argv.key ? { key: argv.key } : undefined,
-    });
+    const mapped = mapCheckpoint(argv.checkpoint, await mappingOptions(argv));
     if (argv.json) process.stdout.write(`${JSON.stringify(mapped.report, null, 2)}\n`);
     else process.stdout.write(`${[...mapped.notes.map((n) => `note: ${n}`), renderReport(mapped.report, argv.all)].join('\n')}\n`);
     process.exitCode = mapped.report.summary.complete ? 0 : 1;

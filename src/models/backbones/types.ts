@@ -18,8 +18,9 @@ export interface BackboneOutput {
   logits?: tf.Tensor2D;
   /**
    * Train mode only: the running_mean / running_var every batch-statistics BatchNorm leaves
-   * behind (PyTorch's momentum update), keyed by canonical name. Assign them to the running-stat
-   * variables after the step to track statistics like PyTorch does; ignore them to keep them fixed.
+   * behind (PyTorch's momentum update), keyed by canonical name. To track statistics like PyTorch
+   * does, `tf.keep` them inside the optimizer's closure and assign them to the running-stat
+   * variables after the step; ignore them to keep the statistics fixed.
    */
   bnUpdates?: WeightMap;
 }

@@ -16,7 +16,7 @@ import type { WeightMap } from '../layers/weights.js';
 export function boxHead(weights: WeightMap, pooled: tf.Tensor4D): tf.Tensor2D {
   const [r, p, , c] = pooled.shape;
   const flat = tf.reshape(tf.transpose(pooled, [0, 3, 1, 2]), [r, c * p * p]) as tf.Tensor2D;
-  return tf.relu(dense(weights, 'fc7', tf.relu(dense(weights, 'fc6', flat))));
+  return dense(weights, 'fc7', dense(weights, 'fc6', flat, 'relu'), 'relu');
 }
 
 /** FastRCNNPredictor: class logits `[R, K]` and class-specific box deltas `[R, 4K]`. */

@@ -24,7 +24,7 @@ export function rpnHead(weights: WeightMap, features: tf.Tensor4D[]): RPNHeadOut
   const deltas: tf.Tensor3D[] = [];
   const numAnchorsPerLevel: number[] = [];
   for (const x of features) {
-    const t = tf.relu(conv(weights, 'conv', x));
+    const t = conv(weights, 'conv', x, 1, 'relu');
     const o = conv(weights, 'objectness', t);
     const [b, h, w, a] = o.shape;
     logits.push(tf.reshape(o, [b, h * w * a]));

@@ -44,19 +44,52 @@ export function batchNormScaleShift(p: BatchNormParams, eps: number): { scale: t
   return { scale, shift };
 }
 
+const AXES = [0, 1, 2];
+
+/**
+ * Batch-statistics normalisation with an analytic backward (as PyTorch's BatchNorm backward):
+ *   dx = scale * (dy - mean(dy) - xhat * mean(dy * xhat)),  dgamma = sum(dy * xhat),  dbeta = sum(dy),
+ * about half the full-size passes of differentiating through tf.moments. The batch mean and
+ * variance are handed out through `stats` (kept tensors: the caller disposes them).
+ */
+function normalizeWithBatchStats(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number, stats: { mean?: tf.Tensor1D; variance?: tf.Tensor1D }): tf.Tensor4D {
+  const op = tf.customGrad((xIn, gammaIn, betaIn, save) => {
+    const [xt, g, b] = [xIn as tf.Tensor4D, gammaIn as tf.Tensor1D, betaIn as tf.Tensor1D];
+    const { mean, variance } = tf.moments(xt, AXES);
+    const invStd = tf.rsqrt(tf.add(variance, eps));
+    const scale = tf.mul(g, invStd);
+    // x * scale + shift, the form PyTorch's CPU kernel uses too.
+    const value = tf.add(tf.mul(xt, scale), tf.sub(b, tf.mul(mean, scale))) as tf.Tensor4D;
+    (save as tf.GradSaveFunc)([xt, mean, invStd, scale]);
+    stats.mean = tf.keep(mean as tf.Tensor1D);
+    stats.variance = tf.keep(variance as tf.Tensor1D);
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor4D, saved: tf.Tensor[]) => {
+        const [xs, mu, inv, sc] = saved;
+        const count = xs.shape[0]! * xs.shape[1]! * xs.shape[2]!;
+        const xhat = tf.mul(tf.sub(xs, mu), inv);
+        const dbeta = tf.sum(dy, AXES);
+        const dgamma = tf.sum(tf.mul(dy, xhat), AXES);
+        const dx = tf.add(tf.add(tf.mul(dy, sc), tf.mul(xhat, tf.mul(sc, tf.div(dgamma, -count)))), tf.mul(sc, tf.div(dbeta, -count)));
+        return [dx, dgamma, dbeta];
+      },
+    };
+  });
+  return op(x, gamma, beta);
+}
+
 /** Train-mode BatchNorm over N, H, W of an NHWC tensor, with the updated running statistics. */
 export function batchNormTrain(x: tf.Tensor4D, p: BatchNormParams, mode: NormMode): { y: tf.Tensor4D; running: RunningStats } {
   const n = x.shape[0] * x.shape[1] * x.shape[2];
   if (n < 2) throw new InputError(`train-mode BatchNorm needs more than 1 value per channel, got input shape [${x.shape.join(', ')}]`);
-  const { mean, variance } = tf.moments(x, [0, 1, 2]);
-  // x * scale + shift, the form PyTorch's CPU kernel uses too: two passes over x instead of three.
-  const scale = tf.mul(p.gamma, tf.rsqrt(tf.add(variance, mode.eps)));
-  const y = tf.add(tf.mul(x, scale), tf.sub(p.beta, tf.mul(mean, scale))) as tf.Tensor4D;
-  const unbiased = tf.mul(variance, n / (n - 1));
+  const stats: { mean?: tf.Tensor1D; variance?: tf.Tensor1D } = {};
+  const y = normalizeWithBatchStats(x, p.gamma, p.beta, mode.eps, stats);
   const m = mode.momentum;
   const running = {
-    mean: tf.add(tf.mul(p.runningMean, 1 - m), tf.mul(mean, m)) as tf.Tensor1D,
-    variance: tf.add(tf.mul(p.runningVar, 1 - m), tf.mul(unbiased, m)) as tf.Tensor1D,
+    mean: tf.add(tf.mul(p.runningMean, 1 - m), tf.mul(stats.mean!, m)) as tf.Tensor1D,
+    variance: tf.add(tf.mul(p.runningVar, 1 - m), tf.mul(stats.variance!, (m * n) / (n - 1))) as tf.Tensor1D,
   };
+  tf.dispose([stats.mean!, stats.variance!]);
   return { y, running };
 }

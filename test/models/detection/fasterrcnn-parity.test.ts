@@ -87,3 +87,11 @@ test('no proposal survives (RPN score threshold above 1): no detections, no erro
   assert.equal(det.boxes.length, 0);
   assert.equal(det.scores.length, 0);
 });
+
+test('predict leaves no tensors behind', async () => {
+  const { model, weights } = detector;
+  await model.predict(weights, [image(1)]);
+  const before = tf.memory().numTensors;
+  await model.predict(weights, [image(1), image(2)]);
+  assert.equal(tf.memory().numTensors, before);
+});

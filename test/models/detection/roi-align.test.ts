@@ -5,7 +5,7 @@ import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { ensureGradients } from '../../../src/backend/gradients.js';
 import { selectBackend } from '../../../src/backend/select.js';
-import { assignLevels, roiAlign } from '../../../src/models/detection/roi-align.js';
+import { assignLevels, multiScaleRoIAlign, roiAlign } from '../../../src/models/detection/roi-align.js';
 import { assertClose, json } from './helpers.js';
 
 const u = json('units.json').roiAlign;
@@ -47,4 +47,18 @@ test('roi_align is differentiable with respect to the feature map', () => {
 test('level mapping: floor(4 + log2(sqrt(area) / 224) + 1e-6), clamped', () => {
   const boxes = Float32Array.from([0, 0, 224, 224, 0, 0, 111, 111, 0, 0, 112, 112, 0, 0, 1000, 1000, 0, 0, 10, 10]);
   assert.deepEqual([...assignLevels(boxes, 2, 5, 224, 4)], [2, 0, 1, 3, 0]);
+});
+
+test('MultiScaleRoIAlign over three levels and a batch of two images equals torchvision', () => {
+  const m = json('units.json').multiScaleRoIAlign;
+  const features = m.features.map((data: number[], i: number) => tf.tensor4d(data, m.featureShapes[i]));
+  const pooled = multiScaleRoIAlign(features, m.boxes.map((b: number[]) => Float32Array.from(b)), m.imageSizes, {
+    outputSize: m.outputSize, samplingRatio: m.samplingRatio, aligned: false, canonicalScale: 224, canonicalLevel: 4,
+  });
+  assert.deepEqual(pooled.shape, [18, 3, 3, 2]);
+  assertClose(pooled.dataSync(), m.pooled, 1e-5, 'pooled');
+  // the boxes really spread over the levels
+  const levels = m.boxes.flatMap((b: number[]) => [...assignLevels(Float32Array.from(b), 2, 4, 224, 4)]);
+  assert.deepEqual([...new Set(levels)].sort(), [0, 1, 2]);
+  tf.dispose([...features, pooled]);
 });

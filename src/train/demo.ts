@@ -1,0 +1,105 @@
+// The demo, end to end: make the synthetic shapes dataset, convert the bundled PyTorch checkpoint
+// (a reduced torchvision fasterrcnn_mobilenet_v3_large_320_fpn briefly trained on other synthetic
+// shapes, fixtures/fasterrcnn/model.pth) into TF.js weights, fine-tune it on the new classes on the
+// CPU, evaluate before and after, and draw detections on a few validation images.
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { BackendRequest } from '../backend/select.js';
+import { readCocoJson } from '../data/coco.js';
+import { writeShapesDataset } from '../data/shapes.js';
+import { InputError } from '../errors.js';
+import { drawDetections } from '../io/draw.js';
+import { summaryLine } from '../mapping/report.js';
+import { convertCheckpoint } from '../mapping/convert.js';
+import { readImageFile } from '../models/detectors/run.js';
+import { finetune, type FinetuneResult } from './finetune.js';
+import type { Progress } from './progress.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const DEMO_CHECKPOINT = join(ROOT, 'fixtures/fasterrcnn/model.pth');
+export const DEMO_CONFIG = join(ROOT, 'configs/faster-rcnn_mobilenetv3-large-320-fpn_shapes-demo.js');
+/** The bundled checkpoint is torchvision's 320 detector at reduced size (see fixtures/fasterrcnn/README.md). */
+const REDUCED_MODEL = ['model.backbone.widthMult=0.35', 'model.neck.outChannels=32', 'model.roiHead.representationSize=64'];
+
+export interface DemoOptions {
+  /** Everything goes under here: shapes/, converted/, work/, detections/. */
+  out: string;
+  train: number;
+  val: number;
+  /** Image side of the synthetic dataset. */
+  size: number;
+  epochs: number;
+  /** Validation images to draw detections on. */
+  draw: number;
+  backend?: BackendRequest;
+  /** Extra config overrides (KEY=VALUE). */
+  cfgOptions?: string[];
+  info?: (line: string) => void;
+  progress?: Progress;
+}
+
+export interface DemoResult {
+  finetune: FinetuneResult;
+  /** Mean training loss of the first and of the last epoch. */
+  firstEpochLoss: number;
+  lastEpochLoss: number;
+  drawn: string[];
+}
+
+function epochLosses(logFile: string): number[] {
+  const sums = new Map<number, { sum: number; n: number }>();
+  for (const line of readFileSync(logFile, 'utf8').trim().split('\n')) {
+    const r = JSON.parse(line) as { mode: string; epoch: number; loss: number };
+    if (r.mode !== 'train') continue;
+    const s = sums.get(r.epoch) ?? { sum: 0, n: 0 };
+    sums.set(r.epoch, { sum: s.sum + r.loss, n: s.n + 1 });
+  }
+  return [...sums].sort((a, b) => a[0] - b[0]).map(([, s]) => s.sum / s.n);
+}
+
+export async function runDemo(o: DemoOptions): Promise<DemoResult> {
+  const info = o.info ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const dataDir = join(o.out, 'shapes');
+  const made = await writeShapesDataset(dataDir, { train: o.train, val: o.val, size: o.size, seed: 0, maxShapes: 3 });
+  info(`1/4 dataset: ${dataDir}: ${made.train} train + ${made.val} val images (${o.size}x${o.size}), ${made.annotations} shapes`);
+
+  const convertedDir = join(o.out, 'converted');
+  const converted = await convertCheckpoint(DEMO_CHECKPOINT, convertedDir);
+  if (!converted.written) throw new InputError(`the bundled checkpoint did not convert completely: ${summaryLine(converted.report.summary)}`, DEMO_CHECKPOINT);
+  info(`2/4 converted ${DEMO_CHECKPOINT} → ${convertedDir}: ${summaryLine(converted.report.summary)}`);
+
+  info(`3/4 fine-tuning for ${o.epochs} epoch(s) on the new classes`);
+  rmSync(join(o.out, 'work'), { recursive: true, force: true }); // a fresh run, not a continuation of an old log
+  const result = await finetune({
+    config: DEMO_CONFIG,
+    data: dataDir,
+    workDir: join(o.out, 'work'),
+    cfgOptions: [...REDUCED_MODEL, `load_from=${convertedDir}`, `trainCfg.maxEpochs=${o.epochs}`, `trainCfg.valInterval=${o.epochs}`, ...(o.cfgOptions ?? [])],
+    backend: o.backend,
+    evaluateFirst: true,
+    info,
+    progress: o.progress,
+  });
+  const losses = epochLosses(join(result.workDir, 'train.log.jsonl'));
+
+  const drawDir = join(o.out, 'detections');
+  mkdirSync(drawDir, { recursive: true });
+  const weights = Object.fromEntries(result.variables);
+  const drawn: string[] = [];
+  for (const image of readCocoJson(join(dataDir, 'annotations/instances_val.json')).images.slice(0, o.draw)) {
+    const rgb = await readImageFile(join(dataDir, 'val', image.file_name));
+    const [det] = await result.detector.predict(weights, [rgb]);
+    const boxes = [...det.scores].flatMap((score, i) => {
+      if (score < 0.5) return [];
+      const b = det.boxes.subarray(4 * i, 4 * i + 4);
+      const label = det.labels[i];
+      return [{ box: [b[0], b[1], b[2], b[3]] as [number, number, number, number], label: result.classNames[label - 1] ?? String(label), score, colorIndex: label }];
+    });
+    const file = join(drawDir, image.file_name.replace(/\.[a-z]+$/i, '.png'));
+    writeFileSync(file, await drawDetections(rgb, boxes));
+    drawn.push(file);
+  }
+  info(`4/4 drew detections (score ≥ 0.5) on ${drawn.length} validation images in ${drawDir}`);
+  return { finetune: result, firstEpochLoss: losses[0], lastEpochLoss: losses[losses.length - 1], drawn };
+}

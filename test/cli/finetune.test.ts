@@ -1,0 +1,79 @@
+// `torchport finetune` as a process on a tiny shapes dataset, starting from the bundled reduced
+// torchvision detector: a full run (checkpoints, log, metrics.json), Ctrl-C (saves `latest`, exit
+// 130) then --resume ending with exactly the weights of the uninterrupted run, and bad input.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { writeShapesDataset } from '../../src/data/shapes.js';
+import { readTfjsWeights } from '../../src/io/tfjs-weights.js';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const BIN = join(ROOT, 'bin', 'torchport.js');
+const tmp = mkdtempSync(join(tmpdir(), 'torchport-finetune-cli-'));
+const data = join(tmp, 'shapes');
+after(() => rmSync(tmp, { recursive: true, force: true }));
+before(async () => {
+  await writeShapesDataset(data, { train: 8, val: 4, size: 128, seed: 3, maxShapes: 3 });
+});
+
+const args = (workDir: string, ...extra: string[]) => [
+  BIN, 'finetune', '--config', 'configs/faster-rcnn_mobilenetv3-large-320-fpn_shapes-demo.js', '--data', data, '--work-dir', workDir, '--backend', 'wasm',
+  '--cfg-options', 'model.backbone.widthMult=0.35', 'model.neck.outChannels=32', 'model.roiHead.representationSize=64',
+  'load_from=fixtures/fasterrcnn/model.pth', 'data.batchSize=2', 'trainCfg.maxEpochs=2', 'trainCfg.valInterval=2', 'logInterval=1', ...extra,
+];
+const run = (workDir: string, ...extra: string[]) => spawnSync(process.execPath, args(workDir, ...extra), { encoding: 'utf8', cwd: ROOT });
+const weightsOf = (dir: string) => new Map(readTfjsWeights(dir).weights.map((w) => [w.name, Array.from(w.data)]));
+const full = join(tmp, 'full');
+
+test('a full run writes latest/, best/, the JSON-lines log and metrics.json', () => {
+  const r = run(full);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^finished 8 iterations; bbox_mAP \d\.\d{4}, bbox_mAP_50 \d\.\d{4}\. Files: /);
+  assert.match(r.stderr, /^backend: wasm \(/m);
+  assert.match(r.stderr, /^load_from: .*model\.pth: mapping torchvision-fasterrcnn → fasterrcnn_mobilenet_v3_large(_320)?_fpn: 284 matched, 0 missing/m);
+  assert.match(r.stderr, /^preflight on wasm: ok/m);
+  for (const f of ['latest/model.json', 'latest/optimizer/model.json', 'latest/state.json', 'best/model.json', 'config.json']) assert.ok(existsSync(join(full, f)), f);
+  const log = readFileSync(join(full, 'train.log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(log.map((r) => r.mode), ['event', ...Array(8).fill('train'), 'val']);
+  assert.deepEqual(log.filter((r) => r.mode === 'train').map((r) => r.iteration), [1, 2, 3, 4, 5, 6, 7, 8]);
+  const metrics = JSON.parse(readFileSync(join(full, 'metrics.json'), 'utf8'));
+  for (const k of ['bbox_mAP', 'bbox_mAP_50', 'bbox_mAP_75', 'bbox_mAP_s', 'bbox_mAP_m', 'bbox_mAP_l']) assert.equal(typeof metrics[k], 'number', k);
+  assert.deepEqual(JSON.parse(readFileSync(join(full, 'latest', 'state.json'), 'utf8')).iteration, 8);
+});
+
+test('Ctrl-C saves latest and exits 130; --resume then ends with exactly the weights of the uninterrupted run', async () => {
+  const work = join(tmp, 'interrupted');
+  const child = spawn(process.execPath, args(work), { cwd: ROOT });
+  let stderr = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (chunk: string) => {
+    stderr += chunk;
+    if (/epoch 1\/2 \[2\/4\]/.test(stderr) && !child.killed) child.kill('SIGINT');
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  assert.equal(code, 130, stderr);
+  assert.match(stderr, /interrupted: saving a checkpoint after this iteration/);
+  assert.match(stderr, /stopped at epoch \d, batch \d; resume with --resume/);
+  // the signal lands after iteration 2 or a little later: anywhere before the end is a valid test
+  const state = JSON.parse(readFileSync(join(work, 'latest', 'state.json'), 'utf8'));
+  assert.ok(state.iteration >= 2 && state.iteration < 8, `stopped after iteration ${state.iteration}`);
+
+  const r = run(work, '--resume');
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, new RegExp(`resumed from .*latest: epoch ${state.epoch + 1}, batch ${state.batch}, iteration ${state.iteration}`));
+  assert.deepEqual(weightsOf(join(work, 'latest')), weightsOf(join(full, 'latest')));
+  assert.deepEqual(weightsOf(join(work, 'latest', 'optimizer')), weightsOf(join(full, 'latest', 'optimizer')));
+});
+
+test('bad input: a missing config and --resume without a checkpoint are one-line errors with exit 2', () => {
+  const missing = spawnSync(process.execPath, [BIN, 'finetune', '--config', 'nope.js'], { encoding: 'utf8', cwd: ROOT });
+  assert.equal(missing.status, 2);
+  assert.equal(missing.stderr.trim().split('\n').length, 1);
+  assert.match(missing.stderr, /^torchport: .*nope\.js/);
+  const noCheckpoint = run(join(tmp, 'empty'), '--resume');
+  assert.equal(noCheckpoint.status, 2, noCheckpoint.stderr);
+  assert.match(noCheckpoint.stderr, /^torchport: .*empty\/latest: no checkpoint to resume from \(state\.json missing\)$/m);
+});
