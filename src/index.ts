@@ -27,13 +27,14 @@ export { buildReport, renderReport, summaryLine, type DiffReport, type DiffSumma
 export { suggestRules, type SuggestionGroup } from './mapping/suggest.js';
 export { convertCheckpoint, loadConverted, disposeConverted, readConvertedMetadata, type ConvertOptions, type ConvertedMetadata } from './mapping/convert.js';
 export { featureRows, outIndicesChoice, proposeOutIndices, type OutIndicesChoice } from './mapping/features.js';
-export { writeTfjsWeights, readTfjsWeights, type ModelJson, type WeightsManifestGroup } from './io/tfjs-weights.js';
+export { writeTfjsWeights, readTfjsWeights, type ModelJson, type WeightsManifestGroup, type WeightArray } from './io/tfjs-weights.js';
 // model exports
 export { backbones, type BackboneFactory } from './models/backbones/registry.js';
 export type { Backbone, BackboneOutput, ForwardOptions } from './models/backbones/types.js';
 export {
   createMobileNetV3,
   describeMobileNetV3,
+  frozenStagesFromTrainableLayers,
   lastFeatureIndex,
   makeDivisible,
   mobileNetV3Layout,

@@ -80,10 +80,6 @@ export class CheckpointTensor implements TorchTensor {
     readonly isParameter: boolean,
     readonly requiresGrad: boolean,
   ) {}
-
-  get numel(): number {
-    return this.data.length;
-  }
 }
 
 /** True for any object shaped like a `TorchTensor` (CheckpointTensor or one built elsewhere). */

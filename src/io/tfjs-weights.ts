@@ -26,6 +26,7 @@ export interface ModelJson {
   userDefinedMetadata?: Record<string, unknown>;
 }
 
+/** A float32 tensor in TF.js layout, by name. */
 export interface WeightArray {
   name: string;
   shape: number[];

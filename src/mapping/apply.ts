@@ -2,15 +2,12 @@
 // into the TF.js layout its target's kind asks for.
 import { toFloat32 } from '../checkpoint/dtype.js';
 import type { StateDict } from '../checkpoint/types.js';
+import type { WeightArray } from '../io/tfjs-weights.js';
 import { planLayout, permute } from './layout.js';
 import type { MappingPlan } from './plan.js';
 
-/** A converted parameter in TF.js layout. */
-export interface NamedWeight {
-  name: string;
-  shape: number[];
-  data: Float32Array;
-}
+/** A converted parameter in TF.js layout (the tfjs weights writer's element type). */
+export type NamedWeight = WeightArray;
 
 /** Converted weights for every matched entry of `plan`, in the order of `order` (the model's specs). */
 export function applyPlan(plan: MappingPlan, stateDict: StateDict, order: string[]): NamedWeight[] {

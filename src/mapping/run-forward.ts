@@ -54,7 +54,10 @@ export interface RunForwardOptions {
   backend?: 'wasm' | 'cpu';
 }
 
-/** `torchport forward`: load DIR, run INPUT, write OUTDIR/features_<i>.npy and logits.npy. */
+/**
+ * `torchport forward`: load DIR, run INPUT, write OUTDIR/features_<i>.npy and logits.npy. Returns the
+ * files written and the parameters that were initialised (absent from the converted checkpoint).
+ */
 export async function runForward(dir: string, inputPath: string, outDir: string, opts: RunForwardOptions = {}) {
   let input: TorchTensor;
   try {
@@ -82,5 +85,5 @@ export async function runForward(dir: string, inputPath: string, outDir: string,
     writeFileAtomic(join(outDir, 'logits.npy'), encodeNpy(out.logits));
     written.push({ file: 'logits.npy', shape: out.logits.shape });
   }
-  return written;
+  return { written, initialised: loaded.initialised };
 }

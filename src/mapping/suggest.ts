@@ -26,7 +26,7 @@ export interface SuggestionGroup {
 }
 
 /** Below this name similarity a same-shape pair is a coincidence, not a suggestion. */
-const MIN_CONFIDENCE = 0.4;
+const MIN_CONFIDENCE = 0.5;
 
 function moduleTokens(key: string): Set<string> {
   const segs = key.split('.').slice(0, -1);

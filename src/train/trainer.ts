@@ -117,6 +117,9 @@ export class Trainer<B> {
           this.log.write({ mode: 'train', epoch: state.epoch + 1, iter: state.batch, iteration: state.iteration, lr, loss: values.loss, ...values.terms, grad_norm: values.gradNorm });
           progress.iteration(info);
           this.o.afterIteration?.(info);
+          // Let signal handlers run: with prefetched batches the loop never waits on I/O, and a
+          // Ctrl-C would otherwise only be seen at the end of the epoch.
+          await new Promise((resolve) => setImmediate(resolve));
           if (this.stopRequested) {
             await save(this.latestDir);
             progress.message(`checkpoint saved to ${this.latestDir}; continue with --resume`);

@@ -50,6 +50,8 @@ test('sizes are validated against storages before anything is allocated', () => 
     "tensor 'w' (size [1000], stride [1], offset 0) reaches element 999 but its storage 'oversized_tensor/data/0' holds 10 float32 elements");
   assert.equal(errorOf('short_record.pth'), "storage record 'small/data/0' holds 8 bytes but its 6 float32 elements need 24");
   assert.equal(errorOf('missing_record.pth'), "storage record 'small/data/1' is missing from the zip archive");
+  assert.equal(errorOf('expanded_huge.pth'),
+    "tensor 'w' (size [100000000]) would need more memory than the file's size justifies (a stride-0 view?)");
 });
 
 test('truncated, corrupted and foreign files', () => {

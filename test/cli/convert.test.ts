@@ -95,3 +95,20 @@ test('bad input exits 2 and writes nothing', () => {
   assert.equal(r.stderr.split('\n').length, 2);
   assert.equal(existsSync(out), false);
 });
+
+test('an ambiguous mapping (two keys → one parameter) is refused even with --allow-missing; diff shows the conflict', () => {
+  const mapping = join(tmp, 'ambiguous.json');
+  writeFileSync(mapping, JSON.stringify({
+    model: 'mobilenetv3_small',
+    include: [{ mapping: 'torchvision-mobilenetv3', sourcePrefix: 'features.1.' , replaceWith: 'features.1.' }],
+    rules: [{ id: 'both', from: '^features\\.0\\.1\\.(weight|bias)$', to: 'features.0.bn.weight' }],
+  }));
+  const out = join(tmp, 'ambiguous');
+  const r = torchport('convert', 'fixtures/mobilenetv3/tv_small.pth', '--mapping', mapping, '--out', out, '--allow-missing');
+  assert.equal(r.code, 1);
+  assert.equal(r.stderr, 'torchport: refusing to convert: the mapping is ambiguous (two checkpoint keys claim the same parameter; see the conflicts above)\n');
+  assert.equal(existsSync(out), false);
+  const d = torchport('diff', 'fixtures/mobilenetv3/tv_small.pth', '--mapping', mapping);
+  assert.equal(d.code, 1);
+  assert.ok(d.stdout.includes('\nconflict: features.0.bn.weight is claimed by features.0.1.weight, features.0.1.bias [ambiguous/both, ambiguous/both]\n'), d.stdout);
+});

@@ -70,3 +70,13 @@ test('bad input: exit 2, one line', () => {
     assert.equal(r.stderr, message);
   }
 });
+
+test('a model converted with --allow-missing runs, and forward says which parameters were initialised', () => {
+  const partial = join(tmp, 'partial');
+  assert.equal(torchport('convert', 'fixtures/mapping/tv_small_missing_block5.pth', '--out', partial, '--allow-missing').code, 0);
+  const r = torchport('forward', partial, '--input', 'fixtures/mobilenetv3/input.npy', '--out', join(tmp, 'out-partial'), '--out-indices', '4');
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stderr, 'note: 19 parameters were not in the checkpoint (converted with --allow-missing) and are freshly initialised\n');
+  // Block 5 comes after layer 4: its output is still PyTorch's.
+  assert.ok(fileErr(join(tmp, 'out-partial', 'features_4.npy'), 'fixtures/mobilenetv3/tv_small/features_4.npy') <= 1e-4);
+});

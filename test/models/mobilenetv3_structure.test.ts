@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { createMobileNetV3, makeDivisible } from '../../src/models/backbones/mobilenetv3/index.js';
+import { createMobileNetV3, frozenStagesFromTrainableLayers, makeDivisible } from '../../src/models/backbones/mobilenetv3/index.js';
 import { backbones } from '../../src/models/backbones/registry.js';
 import { numel } from '../../src/models/layers/specs.js';
 import { InputError } from '../../src/errors.js';
@@ -112,4 +112,14 @@ test('initWeights: every spec, its shape, torchvision\'s initialisation, seeded'
   const std = Math.sqrt(w.reduce((s, v) => s + v * v, 0) / w.length);
   assert.ok(Math.abs(std / Math.sqrt(2 / 48) - 1) < 0.15, `std ${std}`);
   tf.dispose([...Object.values(a), ...Object.values(b)]);
+});
+
+test('torchvision trainable_layers 0..6 translate to frozenStages as _mobilenet_extractor freezes', () => {
+  // Highest frozen features[i] per trainable_layers, measured with torchvision 0.14.
+  assert.deepEqual([0, 1, 2, 3, 4, 5, 6].map((t) => frozenStagesFromTrainableLayers('large', t)), [16, 15, 12, 6, 3, 1, -1]);
+  assert.deepEqual([0, 1, 2, 3, 4, 5, 6].map((t) => frozenStagesFromTrainableLayers('small', t)), [12, 11, 8, 3, 1, 0, -1]);
+  assert.throws(() => frozenStagesFromTrainableLayers('large', 7), {
+    name: 'InputError',
+    message: 'mobilenetv3_large: trainableLayers must be an integer in [0, 6], got 7',
+  });
 });

@@ -27,8 +27,9 @@ const command: CommandModule<object, ConvertArgs> = {
     for (const n of result.notes) process.stderr.write(`note: ${n}\n`);
     if (!result.written) {
       if (!argv.json) process.stdout.write(`${renderReport(report)}\n`);
-      const why = report.summary.conflicts > 0 ? 'two checkpoint keys claim the same parameter' : `${report.summary.missing} parameters missing, ${report.summary.shapeMismatch} mismatched`;
-      process.stderr.write(`torchport: refusing to write a partial model (${why}); rerun with --allow-missing to write it anyway\n`);
+      process.stderr.write(report.summary.conflicts > 0
+        ? 'torchport: refusing to convert: the mapping is ambiguous (two checkpoint keys claim the same parameter; see the conflicts above)\n'
+        : `torchport: refusing to write a partial model (${report.summary.missing} parameters missing, ${report.summary.shapeMismatch} mismatched); rerun with --allow-missing to write it anyway\n`);
       process.exitCode = 1;
       return;
     }

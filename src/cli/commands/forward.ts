@@ -23,10 +23,13 @@ const command: CommandModule<object, ForwardArgs> = {
   handler: async (argv) => {
     const { runForward } = await import('../../mapping/run-forward.js');
     const { parseIndexList } = await import('../../mapping/parse-options.js');
-    const written = await runForward(argv.dir, argv.input, argv.out, {
+    const { written, initialised } = await runForward(argv.dir, argv.input, argv.out, {
       outIndices: argv['out-indices'] ? parseIndexList(argv['out-indices']) : undefined,
       backend: argv.backend ?? 'wasm',
     });
+    if (initialised.length > 0) {
+      process.stderr.write(`note: ${initialised.length} parameters were not in the checkpoint (converted with --allow-missing) and are freshly initialised\n`);
+    }
     process.stdout.write(`wrote ${written.map((w) => `${w.file} [${w.shape.join(', ')}]`).join(', ')} to ${argv.out}/\n`);
   },
 };

@@ -17,6 +17,7 @@ export type { Family, MobileNetV3Layout, BlockLayout } from './layout.js';
 export { makeDivisible, mobileNetV3Layout } from './layout.js';
 export { lastFeatureIndex } from './options.js';
 export { describeMobileNetV3, type MobileNetV3Description } from './describe.js';
+export { frozenStagesFromTrainableLayers } from './trainable-layers.js';
 export type { WeightMap } from '../../layers/weights.js';
 
 export interface MobileNetV3 extends Backbone {
