@@ -32,6 +32,12 @@ const command: CommandModule<object, DetectArgs> = {
     const { detectImage, readImageFile } = await import('../../models/detectors/run.js');
     const { basename, extname, join } = await import('node:path');
     const detector = loadDetectorDir(argv.model);
+    if (detector.initialised.length > 0) {
+      process.stderr.write(
+        `torchport: warning: ${detector.initialised.length} parameter(s) were not in the converted weights and are freshly ` +
+          `initialised (e.g. ${detector.initialised[0]}): detections will be meaningless until they are trained\n`,
+      );
+    }
     const results = [];
     for (const path of argv.images) {
       const image = await readImageFile(path);

@@ -72,3 +72,17 @@ test('bad input: a missing image, a file that is not an image, a folder that is 
   assert.equal(r.code, 2);
   assert.equal(r.stderr, 'torchport: --score-thr must be between 0 and 1, got 2\n');
 });
+
+test('a detector converted from a backbone-only checkpoint runs, and says its heads are untrained', async () => {
+  const dir = join(work, 'backbone-only');
+  const result = await convertCheckpoint(join(FIXTURE, 'backbone_f16.pth'), dir, {
+    model: 'fasterrcnn_mobilenet_v3_large_320_fpn',
+    options: { numClasses: 4, fpnChannels: 32, representationSize: 64 },
+    allowMissing: true,
+  });
+  assert.ok(result.written);
+  const r = torchport('detect', dir, images[0], '--json', '--backend', 'wasm');
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /^torchport: warning: \d+ parameter\(s\) were not in the converted weights and are freshly initialised \(e\.g\. neck\.lateral\.0\.weight\)/);
+  assert.ok(Array.isArray(JSON.parse(r.stdout)));
+});
