@@ -127,3 +127,13 @@ export { evaluateDetections, boxIoU, defaultParams, type CocoDetection, type Coc
 export { formatSummary, toMetrics, writeMetrics, type Metrics } from './eval/metrics.js';
 export { evaluateDataset, toCocoDetections, type PredictFn, type PredictInput, type ImageDetections, type DatasetEvaluation } from './eval/evaluate.js';
 export { decodeImage, encodePng, encodeJpeg, readImageSize, flipHorizontal, fillPolygon, fillEllipse, strokeBox, type RgbImage } from './io/image.js';
+export { Sgd, type SgdOptions } from './train/sgd.js';
+export { clipByGlobalNorm, type Clipped } from './train/clip.js';
+export { Trainer, NonFiniteLossError, type TrainerOptions, type TrainResult } from './train/trainer.js';
+export { saveCheckpoint, loadCheckpoint, loadModelWeights, readCheckpointWeights, type TrainState, type CheckpointMeta } from './train/checkpoint.js';
+export { defaultProgress, barProgress, lineProgress, formatIteration, type Progress, type IterationInfo } from './train/progress.js';
+export { JsonLog, type LogRecord } from './train/log.js';
+export type { TrainableModel, BatchSource, LossOutput, RngHolder } from './train/types.js';
+export { loadInitialWeights, type InitialWeights } from './train/init-weights.js';
+export { finetune, type FinetuneOptions, type FinetuneResult } from './train/finetune.js';
+export { runDemo, DEMO_CHECKPOINT, DEMO_CONFIG, type DemoOptions, type DemoResult } from './train/demo.js';

@@ -73,3 +73,22 @@ test('torchvision Faster R-CNN checkpoint: backbone.body.* loads with eps 1e-5, 
   assert.equal(report.model.options.bnEps, 1e-5);
   assert.equal(report.summary.ignored, 68);
 });
+
+test('timm mobilenetv3_large_100 names (keys and shapes at full width): blocks.{stage}.{j} flatten onto features 1..16', async () => {
+  const { mapCheckpoint } = await import('../../src/mapping/pipeline.js');
+  const { report } = mapCheckpoint('fixtures/mapping/timm_large_keys.pth');
+  assert.equal(report.mapping.name, 'timm-mobilenetv3');
+  assert.equal(report.model.name, 'mobilenetv3_large');
+  assert.deepEqual([report.model.options.widthMult, report.model.options.numClasses, report.model.options.bnEps], [1, 1000, 1e-5]);
+  assert.equal(report.summary.complete, true);
+  assert.equal(report.summary.unexpected, 0);
+  assert.equal(report.summary.totalParams, 5483032 + 24400); // parameters + BatchNorm running stats (fixtures/mobilenetv3/structure.json)
+  const byTarget = new Map(report.matched.map((m) => [m.target, m.source]));
+  assert.equal(byTarget.get('features.1.dw.conv.weight'), 'blocks.0.0.conv_dw.weight');
+  assert.equal(byTarget.get('features.1.project.conv.weight'), 'blocks.0.0.conv_pw.weight');
+  assert.equal(byTarget.get('features.7.expand.conv.weight'), 'blocks.3.0.conv_pw.weight');
+  assert.equal(byTarget.get('features.10.project.bn.running_var'), 'blocks.3.3.bn3.running_var');
+  assert.equal(byTarget.get('features.15.se.fc2.bias'), 'blocks.5.2.se.conv_expand.bias');
+  assert.equal(byTarget.get('features.16.conv.weight'), 'blocks.6.0.conv.weight');
+  assert.equal(byTarget.get('classifier.fc1.weight'), 'conv_head.weight');
+});
