@@ -1,15 +1,12 @@
 // Minimal NumPy .npy (format 1.0/2.0/3.0) reader and writer, little-endian, C order.
-import type { DType, TensorData, TorchTensor } from '../checkpoint/types.js';
+import { DTYPE_BYTES, typedArrayOf } from '../checkpoint/dtype.js';
+import type { DType, TorchTensor } from '../checkpoint/types.js';
 
 const DESCR: Record<DType, string> = {
   float32: '<f4', float16: '<f2', float64: '<f8', bfloat16: '',
   int8: '|i1', int16: '<i2', int32: '<i4', int64: '<i8', uint8: '|u1', bool: '|b1',
 };
 const BY_DESCR = new Map(Object.entries(DESCR).filter(([, d]) => d).map(([t, d]) => [d, t as DType]));
-const ARRAY: Record<DType, { new (b: ArrayBuffer, o: number, n: number): TensorData; BYTES_PER_ELEMENT: number }> = {
-  float32: Float32Array, float16: Uint16Array, bfloat16: Uint16Array, float64: Float64Array,
-  int8: Int8Array, int16: Int16Array, int32: Int32Array, int64: BigInt64Array, uint8: Uint8Array, bool: Uint8Array,
-};
 
 export class NpyError extends Error {}
 
@@ -49,11 +46,10 @@ export function decodeNpy(bytes: Uint8Array): TorchTensor {
   if (!dtype) throw new NpyError(`unsupported .npy dtype '${descr}'`);
   const shape = shapeText.split(',').map((s) => s.trim()).filter((s) => s.length > 0).map(Number);
   const numel = shape.reduce((a, b) => a * b, 1);
-  const ctor = ARRAY[dtype];
   const offset = start + headerLen;
-  const nbytes = numel * ctor.BYTES_PER_ELEMENT;
+  const nbytes = numel * DTYPE_BYTES[dtype];
   if (buf.length - offset < nbytes) throw new NpyError(`.npy data is truncated (${buf.length - offset} of ${nbytes} bytes)`);
   const copy = new ArrayBuffer(nbytes);
   new Uint8Array(copy).set(buf.subarray(offset, offset + nbytes));
-  return { dtype, shape, data: new ctor(copy, 0, numel) };
+  return { dtype, shape, data: typedArrayOf(dtype, copy, 0, numel) };
 }

@@ -2,10 +2,8 @@
 // TF.js (the backbone's index module imports tfjs-core for its forward pass, so `diff`, `features`
 // and auto-detection build specs from its TF.js-free parts). Other model families register here.
 import { InputError } from '../errors.js';
-import { mobileNetV3Layout } from '../models/backbones/mobilenetv3/layout.js';
-import { resolveOptions, type MobileNetV3Options } from '../models/backbones/mobilenetv3/options.js';
-import { mobileNetV3Specs } from '../models/backbones/mobilenetv3/specs.js';
-import { LARGE, SMALL } from '../models/backbones/mobilenetv3/tables.js';
+import { describeMobileNetV3 } from '../models/backbones/mobilenetv3/describe.js';
+import type { MobileNetV3Options } from '../models/backbones/mobilenetv3/options.js';
 import { Registry, RegistryError } from '../models/registry.js';
 import { DETECTOR_MODELS, describeDetector } from '../models/detectors/torchvision.js';
 import type { DescribeModel, ModelDescription } from './detect.js';
@@ -14,16 +12,15 @@ import type { ModelOptions } from './types.js';
 /** Model name → its TF.js-free description (specs + feature info) for given options. */
 export const modelDescriptions = new Registry<(options: ModelOptions) => ModelDescription>('model');
 
-function describeMobileNetV3(variant: 'large' | 'small') {
+function mobileNetV3(variant: 'large' | 'small') {
   return (options: ModelOptions): ModelDescription => {
-    const o = resolveOptions({ ...(options as Partial<MobileNetV3Options>), variant }, (v) => (v.variant === 'large' ? LARGE : SMALL).length + 1);
-    const layout = mobileNetV3Layout(o.variant, o.widthMult, o.family);
-    return { specs: mobileNetV3Specs(layout, o.numClasses, o.frozenStages), featureInfo: layout.featureInfo };
+    const { specs, featureInfo } = describeMobileNetV3({ ...(options as Partial<MobileNetV3Options>), variant });
+    return { specs, featureInfo };
   };
 }
 
-modelDescriptions.register('mobilenetv3_large', describeMobileNetV3('large'));
-modelDescriptions.register('mobilenetv3_small', describeMobileNetV3('small'));
+modelDescriptions.register('mobilenetv3_large', mobileNetV3('large'));
+modelDescriptions.register('mobilenetv3_small', mobileNetV3('small'));
 for (const name of DETECTOR_MODELS) modelDescriptions.register(name, (options) => describeDetector(name, options, describeModel));
 
 /** Describes `model` with `options`; unknown names and bad options are InputErrors. */

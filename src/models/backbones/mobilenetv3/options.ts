@@ -45,7 +45,7 @@ export function lastFeatureIndex({ variant }: { variant: 'large' | 'small' }): n
 }
 
 /** Fills defaults and checks every option. */
-export function resolveOptions(opts: MobileNetV3Options, lastIndex = lastFeatureIndex): ResolvedMobileNetV3Options {
+export function resolveOptions(opts: MobileNetV3Options): ResolvedMobileNetV3Options {
   const { variant } = opts;
   if (variant !== 'large' && variant !== 'small') fail('mobilenetv3', `variant must be 'large' or 'small', got '${String(variant)}'`);
   const name = `mobilenetv3_${variant}`;
@@ -62,7 +62,7 @@ export function resolveOptions(opts: MobileNetV3Options, lastIndex = lastFeature
   const numClasses = opts.numClasses ?? 0;
   if (!Number.isInteger(numClasses) || numClasses < 0) fail(name, `numClasses must be a non-negative integer, got ${numClasses}`);
 
-  const last = lastIndex({ variant });
+  const last = lastFeatureIndex({ variant });
   const outIndices = opts.outIndices ?? [last];
   const seen = new Set<number>();
   for (const i of outIndices) {
