@@ -1,5 +1,6 @@
 // The torchport command line. Thin by design: each command lives in its own module that is
 // imported only when that command runs, so `inspect` and `diff` never load TF.js.
+import { readFileSync } from 'node:fs';
 import yargs, { type Argv, type CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { InputError } from '../errors.js';
@@ -25,7 +26,8 @@ const COMMANDS: CommandEntry[] = [
 ];
 
 function version(): string {
-  return '0.1.0';
+  // src/cli/ and dist/cli/ both sit two levels below package.json.
+  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 }
 
 export async function main(argv: string[]): Promise<void> {

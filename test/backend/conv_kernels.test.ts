@@ -65,7 +65,7 @@ async function compare(kernel: string, c: Case, depthwise: boolean, rand: () => 
   const attrs = { strides, pad: c.pad, dilations, filterShape, inputShape: xShape, dataFormat: 'NHWC' };
   const run = (kernelAttrs: object, filter: Float32Array, fShape: number[]) => () => {
     const dy = tf.tensor(dyv, dyShape);
-    const inputs = kernel.endsWith('Filter') ? { x: tf.tensor(xv, xShape), dy } : { dy, filter: tf.tensor(filter, fShape) };
+    const inputs: tf.NamedTensorMap = kernel.endsWith('Filter') ? { x: tf.tensor(xv, xShape), dy } : { dy, filter: tf.tensor(filter, fShape) };
     return tf.engine().runKernel(kernel, inputs, kernelAttrs as tf.NamedAttrMap) as tf.Tensor;
   };
   // The cpu kernels ignore dilation, so for d > 1 the reference is the undilated gradient of the

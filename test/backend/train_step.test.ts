@@ -68,10 +68,10 @@ test('a MobileNetV3-style block + gather-based sampling: wasm step equals cpu st
   const input = randomValues(rand, 3 * 19 * 19 * 3);
   const step: Step = (w) => {
     const x = tf.tensor4d(input, [3, 19, 19, 3]);
-    let h = tf.conv2d(x, w.stem as tf.Tensor4D, 2, 'same');
+    let h: tf.Tensor = tf.conv2d(x, w.stem as tf.Tensor4D, 2, 'same');
     const { mean, variance } = tf.moments(h, [0, 1, 2]);
     h = hardSwish(tf.batchNorm(h, mean, variance, w.beta, w.gamma, 1e-3));
-    let e = tf.relu(tf.conv2d(h as tf.Tensor4D, w.expand as tf.Tensor4D, 1, 'valid'));
+    let e: tf.Tensor = tf.relu(tf.conv2d(h as tf.Tensor4D, w.expand as tf.Tensor4D, 1, 'valid'));
     e = hardSwish(tf.depthwiseConv2d(e as tf.Tensor4D, w.dw as tf.Tensor4D, 2, [[0, 0], [2, 2], [2, 2], [0, 0]]));
     const squeezed = tf.mean(e, [1, 2]);
     const gate = tf.div(tf.relu6(tf.add(dense(tf.relu(dense(squeezed, w.se1 as tf.Tensor2D, w.se1b as tf.Tensor1D)), w.se2 as tf.Tensor2D, w.se2b as tf.Tensor1D), 3)), 6);
