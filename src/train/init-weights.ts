@@ -17,7 +17,7 @@ import type { FasterRCNN } from '../models/detection/faster-rcnn.js';
 import type { WeightMap } from '../models/layers/weights.js';
 
 /** Parameters whose shape follows the number of classes (torchvision's FastRCNNPredictor). */
-const CLASS_DEPENDENT = /^roi_head\.box_predictor\.(cls_score|bbox_pred)\./;
+const CLASS_DEPENDENT = /^roi_head\.(cls_score|bbox_pred)\./;
 
 export interface InitialWeights {
   weights: WeightMap;
