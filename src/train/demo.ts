@@ -32,6 +32,8 @@ export interface DemoOptions {
   epochs: number;
   /** Validation images to draw detections on. */
   draw: number;
+  /** Draw detections scoring at least this (at most 5 per image, best first). */
+  scoreThreshold?: number;
   backend?: BackendRequest;
   /** Extra config overrides (KEY=VALUE). */
   cfgOptions?: string[];
@@ -87,11 +89,12 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   mkdirSync(drawDir, { recursive: true });
   const weights = Object.fromEntries(result.variables);
   const drawn: string[] = [];
+  const threshold = o.scoreThreshold ?? 0.2;
   for (const image of readCocoJson(join(dataDir, 'annotations/instances_val.json')).images.slice(0, o.draw)) {
     const rgb = await readImageFile(join(dataDir, 'val', image.file_name));
     const [det] = await result.detector.predict(weights, [rgb]);
-    const boxes = [...det.scores].flatMap((score, i) => {
-      if (score < 0.5) return [];
+    const boxes = [...det.scores].slice(0, 5).flatMap((score, i) => {
+      if (score < threshold) return [];
       const b = det.boxes.subarray(4 * i, 4 * i + 4);
       const label = det.labels[i];
       return [{ box: [b[0], b[1], b[2], b[3]] as [number, number, number, number], label: result.classNames[label - 1] ?? String(label), score, colorIndex: label }];
@@ -100,6 +103,6 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     writeFileSync(file, await drawDetections(rgb, boxes));
     drawn.push(file);
   }
-  info(`4/4 drew detections (score ≥ 0.5) on ${drawn.length} validation images in ${drawDir}`);
+  info(`4/4 drew up to 5 detections (score ≥ ${threshold}) on ${drawn.length} validation images in ${drawDir}`);
   return { finetune: result, firstEpochLoss: losses[0], lastEpochLoss: losses[losses.length - 1], drawn };
 }

@@ -10,6 +10,7 @@ interface DemoArgs {
   size: number;
   epochs: number;
   draw: number;
+  'score-threshold': number;
   backend: 'auto' | 'tensorflow' | 'wasm' | 'cpu';
 }
 
@@ -29,8 +30,11 @@ const command: CommandModule<object, DemoArgs> = {
       .option('size', { type: 'number', default: 128, describe: 'image side in pixels' })
       .option('epochs', { type: 'number', default: 8, describe: 'fine-tuning epochs' })
       .option('draw', { type: 'number', default: 4, describe: 'validation images to draw detections on' })
+      .option('score-threshold', { type: 'number', default: 0.2, describe: 'draw detections scoring at least this (at most 5 per image)' })
       .option('backend', { type: 'string', choices: ['auto', 'tensorflow', 'wasm', 'cpu'] as const, default: 'wasm' as const, describe: 'TF.js backend (wasm: the fast CPU backend)' }),
   handler: async (argv) => {
+    const threshold = argv['score-threshold'];
+    if (!(threshold >= 0 && threshold <= 1)) throw new InputError(`--score-threshold must be from 0 to 1, got ${threshold}`);
     const { runDemo } = await import('../../train/demo.js');
     const started = Date.now();
     const r = await runDemo({
@@ -40,6 +44,7 @@ const command: CommandModule<object, DemoArgs> = {
       size: count('size', argv.size, 64, 1024),
       epochs: count('epochs', argv.epochs, 1, 1000),
       draw: count('draw', argv.draw, 0, 1000),
+      scoreThreshold: threshold,
       backend: argv.backend,
     });
     const f = r.finetune;
