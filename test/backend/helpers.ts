@@ -7,16 +7,7 @@ import { ensureGradients } from '../../src/backend/gradients.js';
 
 await ensureGradients();
 
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { createRng as rng } from '../../src/data/rng.js';
 
 export function randomValues(rand: () => number, size: number): Float32Array {
   const v = new Float32Array(size);
