@@ -138,6 +138,7 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
     gradClip: cfg.clipGrad ?? undefined,
     evaluate,
     evalInterval: cfg.trainCfg.valInterval,
+    checkpointInterval: cfg.checkpointInterval,
     bestMetric: 'bbox_mAP',
     progress: o.progress ?? defaultProgress(process.stderr, cfg.logInterval),
     resume,

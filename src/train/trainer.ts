@@ -27,6 +27,8 @@ export interface TrainerOptions<B> {
   /** Runs after every `evalInterval` epochs and after the last; returns metrics such as bbox_mAP. */
   evaluate?: (epoch: number) => Promise<Record<string, number>>;
   evalInterval?: number;
+  /** `latest` is saved after every this many epochs and after the last (default 1); Ctrl-C always saves. */
+  checkpointInterval?: number;
   /** The metric that picks the `best` checkpoint (higher is better). */
   bestMetric?: string;
   progress?: Progress;
@@ -129,7 +131,7 @@ export class Trainer<B> {
         }
         const epoch = state.epoch;
         state = { ...state, epoch: epoch + 1, batch: 0 };
-        await save(this.latestDir);
+        if ((epoch + 1) % (this.o.checkpointInterval ?? 1) === 0 || epoch + 1 === maxEpochs) await save(this.latestDir);
         const interval = this.o.evalInterval ?? 1;
         if (this.o.evaluate && ((epoch + 1) % interval === 0 || epoch + 1 === maxEpochs)) {
           metrics = await this.o.evaluate(epoch);

@@ -178,3 +178,25 @@ test('evaluation every N epochs writes val records and keeps the best checkpoint
   o.optimizer.dispose();
   m.dispose();
 });
+
+test('checkpointInterval saves latest every N epochs and after the last', async () => {
+  const dir = tmp();
+  const m = linearModel();
+  const saved: number[] = [];
+  const o = options(m, dir, {
+    checkpointInterval: 2,
+    afterIteration: () => {
+      try {
+        saved.push(JSON.parse(readFileSync(join(dir, 'latest', 'state.json'), 'utf8')).epoch);
+      } catch {
+        saved.push(-1);
+      }
+    },
+  });
+  await new Trainer(o).fit();
+  // 4 iterations per epoch over 3 epochs: nothing saved in epochs 1-2, epoch 2's save seen in epoch 3.
+  assert.deepEqual(saved, [-1, -1, -1, -1, -1, -1, -1, -1, 2, 2, 2, 2]);
+  assert.equal(JSON.parse(readFileSync(join(dir, 'latest', 'state.json'), 'utf8')).epoch, 3);
+  o.optimizer.dispose();
+  m.dispose();
+});

@@ -8,6 +8,7 @@ interface FinetuneArgs {
   'work-dir'?: string;
   'cfg-options'?: string[];
   resume?: boolean;
+  'skip-bad'?: boolean;
   backend?: 'auto' | 'tensorflow' | 'wasm' | 'cpu';
   threads?: number;
 }
@@ -22,6 +23,7 @@ const command: CommandModule<object, FinetuneArgs> = {
       .option('work-dir', { type: 'string', describe: 'checkpoints, logs and metrics.json go here (default: work_dirs/<config name>)' })
       .option('cfg-options', { type: 'string', array: true, describe: 'config overrides KEY=VALUE (e.g. optimizer.lr=0.005)' })
       .option('resume', { type: 'boolean', describe: 'continue from WORK_DIR/latest exactly where it stopped' })
+      .option('skip-bad', { type: 'boolean', describe: 'train without the images/annotations the bad-data report lists (default: stop)' })
       .option('backend', { type: 'string', choices: ['auto', 'tensorflow', 'wasm', 'cpu'] as const, describe: "TF.js backend (default: the config's)" })
       .option('threads', { type: 'number', describe: 'wasm threads (opt-in; they collapse under CPU contention)' }),
   handler: async (argv) => {
@@ -33,7 +35,7 @@ const command: CommandModule<object, FinetuneArgs> = {
         config: argv.config,
         data: argv.data,
         workDir: argv['work-dir'],
-        cfgOptions: argv['cfg-options'],
+        cfgOptions: [...(argv['cfg-options'] ?? []), ...(argv['skip-bad'] ? ['data.skipBad=true'] : [])],
         resume: argv.resume,
         backend: argv.backend,
         threads: argv.threads,
