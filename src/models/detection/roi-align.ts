@@ -6,8 +6,11 @@
 //     pooled[ph, pw, c] = sum_h sum_w Wy[ph, h] * Wx[pw, w] * feature[h, w, c]
 // with Wy = (1/gridH) * sum over the bin's sample rows of their bilinear row weights (and Wx the
 // same for columns). The weights are computed here in float32 exactly as the C++ kernel computes
-// sample points; the contraction is two matMuls, so gradients flow into the features on every
-// backend (no CropAndResize/GatherNd gradient needed).
+// sample points. The y contraction is one matMul over all RoIs; the x contraction differs per RoI,
+// and each output column only reads a narrow band of input columns (a few bilinear taps), so it
+// is a gather of that band, a multiply and a sum (a batched matMul per RoI runs a naive loop on
+// wasm, several times slower). Gradients flow into the features on every backend (no
+// CropAndResize/GatherNd gradient needed).
 import * as tf from '@tensorflow/tfjs-core';
 import { boxArea } from './boxes.js';
 
@@ -63,6 +66,28 @@ export function roiAlignAxisWeights(
 }
 
 /**
+ * The band of each row of a `[rows, size]` matrix: one common width that covers every row's
+ * nonzeros, and where each row's band starts (kept inside `[0, size)`).
+ */
+function bands(weights: Float32Array, rows: number, size: number): { starts: Int32Array; width: number } {
+  const starts = new Int32Array(rows);
+  let width = 1;
+  for (let r = 0; r < rows; r++) {
+    let first = -1;
+    let last = -1;
+    for (let i = 0; i < size; i++) {
+      if (weights[r * size + i] === 0) continue;
+      if (first < 0) first = i;
+      last = i;
+    }
+    starts[r] = Math.max(first, 0);
+    width = Math.max(width, last - first + 1);
+  }
+  for (let r = 0; r < rows; r++) starts[r] = Math.min(starts[r], size - width);
+  return { starts, width };
+}
+
+/**
  * roi_align on one image's feature map `[1, H, W, C]` (NHWC) for boxes given as flat rows in
  * input-image pixels. Returns `[numRois, outputSize, outputSize, C]`.
  */
@@ -73,12 +98,27 @@ export function roiAlign(feature: tf.Tensor4D, boxes: Float32Array, scale: numbe
   const pick = (k: number) => Float32Array.from({ length: n }, (_, r) => boxes[4 * r + k]);
   const wy = roiAlignAxisWeights(pick(1), pick(3), h, scale, opts);
   const wx = roiAlignAxisWeights(pick(0), pick(2), w, scale, opts);
+  // x taps: for RoI r, output cell (ph, pw) and tap k, row (r, ph, starts[r, pw] + k) of `rows`
+  const { starts, width: k } = bands(wx, n * p, w);
+  const index = new Int32Array(n * p * p * k);
+  const taps = new Float32Array(index.length);
+  for (let r = 0, o = 0; r < n; r++) {
+    for (let ph = 0; ph < p; ph++) {
+      for (let pw = 0; pw < p; pw++) {
+        const start = starts[r * p + pw];
+        for (let t = 0; t < k; t++, o++) {
+          index[o] = (r * p + ph) * w + start + t;
+          taps[o] = wx[(r * p + pw) * w + start + t];
+        }
+      }
+    }
+  }
   return tf.tidy(() => {
-    // rows: [n*P, H] x [H, W*C] → [n, P(ph), W, C]
-    const rows = tf.reshape(tf.matMul(tf.tensor2d(wy, [n * p, h]), tf.reshape(feature, [h, w * c])), [n, p, w, c]);
-    // columns: [n, P(pw), W] x [n, W, P(ph)*C] → [n, pw, ph, C] → [n, ph, pw, C]
-    const cols = tf.matMul(tf.tensor3d(wx, [n, p, w]), tf.reshape(tf.transpose(rows, [0, 2, 1, 3]), [n, w, p * c]));
-    return tf.transpose(tf.reshape(cols, [n, p, p, c]), [0, 2, 1, 3]);
+    // rows: [n*P, H] x [H, W*C] → [n, P(ph), W, C], flattened to one row per (n, ph, w)
+    const rows = tf.reshape(tf.matMul(tf.tensor2d(wy, [n * p, h]), tf.reshape(feature, [h, w * c])), [n * p * w, c]);
+    const weighted = tf.mul(tf.gather(rows, index), tf.tensor2d(taps, [index.length, 1]));
+    const pooled = k === 1 ? weighted : tf.sum(tf.reshape(weighted, [n * p * p, k, c]), 1);
+    return tf.reshape(pooled, [n, p, p, c]);
   });
 }
 
