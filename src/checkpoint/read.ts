@@ -24,10 +24,10 @@ export interface CheckpointFile {
   warnings: string[];
 }
 
-/** Copies of strided or unaligned tensors may use at most this much beyond the file size. */
 /** PROTO, or the magic number pickled with protocol 0/1 (LONG) or with LONG1. */
 const LEGACY_FIRST_OPCODES = new Set([0x80, 0x4c, 0x8a]);
 
+/** Copies of strided or unaligned tensors may use at most this much beyond the file size. */
 const COPY_BUDGET_FACTOR = 4;
 const COPY_BUDGET_SLACK = 64 << 20;
 

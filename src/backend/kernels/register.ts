@@ -6,6 +6,7 @@ import { conv2dBackpropFilterKernel } from './conv2d_backprop_filter.js';
 import { conv2dBackpropInputKernel } from './conv2d_backprop_input.js';
 import { depthwiseBackpropFilterKernel } from './depthwise_backprop_filter.js';
 import { depthwiseBackpropInputKernel } from './depthwise_backprop_input.js';
+import { rowGather } from './gather.js';
 import { poolMean, poolSum } from './reduce.js';
 import { sharingCast, sharingIdentity } from './share_data.js';
 import { unsortedSegmentSumKernel } from './unsorted_segment_sum.js';
@@ -26,6 +27,7 @@ const WRAPPERS: ReadonlyArray<[string, (stock: tf.KernelConfig) => tf.KernelConf
   ['Cast', sharingCast],
   ['Sum', poolSum],
   ['Mean', poolMean],
+  ['GatherV2', rowGather],
 ];
 
 let registered: string[] | undefined;
