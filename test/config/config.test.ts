@@ -214,3 +214,15 @@ test('init_cfg and load_from resolve to weight sources; a missing checkpoint nam
     { origin: 'load_from', target: 'detector', checkpoint: fx('child.js') },
   ]);
 });
+
+test("the torchvision 320 config restates exactly torchvision's settings (as the detector's own defaults hold them)", async () => {
+  const { fasterrcnnMobileNetV3Large320FPN } = await import('../../src/models/detection/config.js');
+  const l = await loadConfig(join(repo, 'configs', 'faster-rcnn_mobilenetv3-large-320-fpn_1x_coco.js'));
+  const { config } = await checkModel(validateConfig(l.config, l.file), SHAPES);
+  const reference = fasterrcnnMobileNetV3Large320FPN({ numClasses: SHAPES.numClasses });
+  assert.deepEqual(config.rpn, reference.rpn);
+  // classLayout left out means torchvision's (background first).
+  assert.deepEqual({ classLayout: 'torchvision', ...config.roiHead, classNames: undefined }, { ...reference.roiHead, classNames: undefined });
+  assert.deepEqual(config.transform, reference.transform);
+  assert.deepEqual(config.neck, reference.neck);
+});

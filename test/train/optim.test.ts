@@ -46,7 +46,7 @@ for (const c of sgdCases) {
         const clipped = clipByGlobalNorm(grads, c.maxNorm);
         assertClose([clipped.norm.dataSync()[0]], [s.gradNorm!], 1e-6, `step ${i} grad norm`);
         opt.step(clipped.grads);
-        tf.dispose(clipped);
+        tf.dispose([clipped.norm, ...Object.values(clipped.grads)]);
       } else {
         opt.step(grads);
       }

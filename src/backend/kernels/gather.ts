@@ -1,17 +1,18 @@
 // GatherV2 on wasm. The stock kernel computes a full multi-index for every element (about 50 ns
 // an element here: 270 ms to gather 22k rows of 256); RoIAlign, MultiScaleRoIAlign's reordering
 // and the FPN's nearest upsampling all gather whole rows. Viewing x as [outer, N, inner], this
-// copies `inner` contiguous values per index straight on the wasm heap. batchDims > 0 and other
+// copies `inner` contiguous values per index straight on the wasm heap (a memmove each). batchDims > 0 and other
 // dtypes go to the stock kernel.
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
-function gatherRows(out: Float32Array | Int32Array, x: Float32Array | Int32Array, ids: Int32Array, outer: number, n: number, inner: number): void {
-  let d = 0;
+/** Copies row ids[i] of each outer block of x to out; x and out are offsets (in 4-byte words) into `heap`. */
+function gatherRows(heap: Int32Array, out: number, x: number, ids: Int32Array, outer: number, n: number, inner: number): void {
+  let d = out;
   for (let o = 0; o < outer; o++) {
-    for (let i = 0; i < ids.length; i++) {
-      const s = (o * n + ids[i]) * inner;
-      for (let k = 0; k < inner; k++) out[d++] = x[s + k];
+    for (let i = 0; i < ids.length; i++, d += inner) {
+      const s = x + (o * n + ids[i]) * inner;
+      heap.copyWithin(d, s, s + inner);
     }
   }
 }
@@ -35,8 +36,11 @@ export function rowGather(stock: tf.KernelConfig): tf.KernelConfig {
       }
       // Allocate first: a later heap growth would detach the views taken below.
       const out = wasm.makeOutput([...x.shape.slice(0, a), ...indices.shape, ...x.shape.slice(a + 1)], x.dtype);
-      const values = wasm.typedArrayFromHeap(x) as Float32Array | Int32Array;
-      gatherRows(wasm.typedArrayFromHeap(out) as Float32Array | Int32Array, values, wasm.typedArrayFromHeap(indices) as Int32Array, outer, n, inner);
+      const outView = wasm.typedArrayFromHeap(out);
+      // float32 and int32 are both 4-byte words: copy them as int32 (bit for bit) with memmove.
+      const heap = new Int32Array(outView.buffer);
+      const word = (view: ArrayBufferView) => view.byteOffset / 4;
+      gatherRows(heap, word(outView), word(wasm.typedArrayFromHeap(x)), wasm.typedArrayFromHeap(indices) as Int32Array, outer, n, inner);
       return out;
     },
   };

@@ -98,7 +98,7 @@ export function roiAlign(feature: tf.Tensor4D, boxes: Float32Array, scale: numbe
   const pick = (k: number) => Float32Array.from({ length: n }, (_, r) => boxes[4 * r + k]);
   const wy = roiAlignAxisWeights(pick(1), pick(3), h, scale, opts);
   const wx = roiAlignAxisWeights(pick(0), pick(2), w, scale, opts);
-  // x taps: for RoI r, output cell (ph, pw) and tap k, row (r, ph, starts[r, pw] + k) of `rows`
+  // x taps: for RoI r, output cell (ph, pw) and tap t, row (r, ph, starts[r, pw] + t) of `rows`
   const { starts, width: k } = bands(wx, n * p, w);
   const index = new Int32Array(n * p * p * k);
   const taps = new Float32Array(index.length);
@@ -108,7 +108,7 @@ export function roiAlign(feature: tf.Tensor4D, boxes: Float32Array, scale: numbe
         const start = starts[r * p + pw];
         for (let t = 0; t < k; t++, o++) {
           index[o] = (r * p + ph) * w + start + t;
-          taps[o] = wx[(r * p + pw) * w + start + t];
+          taps[o] = k * wx[(r * p + pw) * w + start + t];
         }
       }
     }
@@ -117,7 +117,9 @@ export function roiAlign(feature: tf.Tensor4D, boxes: Float32Array, scale: numbe
     // rows: [n*P, H] x [H, W*C] → [n, P(ph), W, C], flattened to one row per (n, ph, w)
     const rows = tf.reshape(tf.matMul(tf.tensor2d(wy, [n * p, h]), tf.reshape(feature, [h, w * c])), [n * p * w, c]);
     const weighted = tf.mul(tf.gather(rows, index), tf.tensor2d(taps, [index.length, 1]));
-    const pooled = k === 1 ? weighted : tf.sum(tf.reshape(weighted, [n * p * p, k, c]), 1);
+    // the sum over the k taps, as the mean of k-scaled taps: one average pooling (tf.sum would
+    // pool and then scale by k, a slow broadcast multiply on wasm)
+    const pooled = k === 1 ? weighted : tf.avgPool(tf.reshape<tf.Rank.R4>(weighted, [n * p * p, k, 1, c]), [k, 1], 1, 'valid');
     return tf.reshape(pooled, [n, p, p, c]);
   });
 }

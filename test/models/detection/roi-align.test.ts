@@ -29,7 +29,7 @@ test('roi_align is differentiable with respect to the feature map', () => {
   const feature = tf.tensor4d(u.feature, u.featureShape);
   const boxes = Float32Array.from(u.boxes);
   const opts = { outputSize: u.outputSize, samplingRatio: 2, aligned: false };
-  const grad = tf.grad((x: tf.Tensor4D) => tf.sum(roiAlign(x, boxes, u.scale, opts)))(feature);
+  const grad = tf.grad((x: tf.Tensor) => tf.sum(roiAlign(x as tf.Tensor4D, boxes, u.scale, opts)))(feature);
   const g = grad.dataSync();
   assert.ok(g.some((v) => v > 0));
   // finite-difference check on one feature element
