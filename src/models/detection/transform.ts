@@ -66,6 +66,8 @@ export function normalizeAndResize(image: RGBImage, config: TransformConfig): { 
     normalised[i] = f(f(v - mean[i % 3]) / std[i % 3]);
   }
   const [oh, ow] = resizedSize(h, w, config.minSize, config.maxSize);
+  // same size: the bilinear taps are (1, 0) on both axes, so resizing would copy every value
+  if (oh === h && ow === w) return { data: normalised, size: [h, w] };
   const ty = linearTaps(h, oh);
   const tx = linearTaps(w, ow);
   const out = new Float32Array(oh * ow * 3);
