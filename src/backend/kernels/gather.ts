@@ -1,8 +1,8 @@
 // GatherV2 on wasm. The stock kernel computes a full multi-index for every element (about 50 ns
 // an element here: 270 ms to gather 22k rows of 256); RoIAlign, MultiScaleRoIAlign's reordering
 // and the FPN's nearest upsampling all gather whole rows. Viewing x as [outer, N, inner], this
-// copies `inner` contiguous values per index straight on the wasm heap (a memmove each). batchDims > 0 and other
-// dtypes go to the stock kernel.
+// copies `inner` contiguous values per index straight on the wasm heap (a memmove each).
+// batchDims > 0 and other dtypes go to the stock kernel.
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 

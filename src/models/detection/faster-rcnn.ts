@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { backbones } from '../backbones/registry.js';
 import type { Backbone } from '../backbones/types.js';
+import { FoldCache } from '../layers/fold-cache.js';
 import { initWeights as initFromRule } from '../layers/init.js';
 import type { WeightMap } from '../layers/weights.js';
 import { necks } from '../necks/registry.js';
@@ -57,7 +58,15 @@ export interface FasterRCNN {
   postprocess(classLogits: Float32Array, boxDeltas: Float32Array, proposals: Float32Array, imageSize: [number, number]): Detections;
   /** The whole eval-mode pipeline; boxes in original-image pixels. */
   predict(weights: WeightMap, images: RGBImage[]): Promise<Detections[]>;
+  /**
+   * Frees the weights inference keeps between calls (the box head's kernels cut in column
+   * blocks, one copy; rebuilt on the next inference). Call when done with the model or its weights.
+   */
+  releaseCache(): void;
 }
+
+// Frees a detector's cached weights when the model object itself is garbage-collected.
+const finalizer = new FinalizationRegistry<FoldCache>((cache) => cache.clear());
 
 function buildBackbone(config: FasterRCNNConfig): Backbone {
   const { type, ...options } = config.backbone;
@@ -75,6 +84,8 @@ export function createFasterRCNN(config: FasterRCNNConfig): FasterRCNN {
     canonicalScale: config.roiHead.canonicalScale,
     canonicalLevel: config.roiHead.canonicalLevel,
   };
+
+  const cache = new FoldCache();
 
   const model: FasterRCNN = {
     config,
@@ -120,7 +131,7 @@ export function createFasterRCNN(config: FasterRCNNConfig): FasterRCNN {
     },
     roiHead(weights, pooled) {
       const w = subWeights(weights, 'roi_head.');
-      return boxPredictor(w, boxHead(w, pooled));
+      return boxPredictor(w, boxHead(w, pooled, cache));
     },
     postprocess(classLogits, boxDeltas, proposals, imageSize) {
       return postprocessDetections(config.roiHead, classLogits, boxDeltas, proposals, imageSize);
@@ -172,6 +183,8 @@ export function createFasterRCNN(config: FasterRCNNConfig): FasterRCNN {
         return det;
       });
     },
+    releaseCache: () => cache.clear(),
   };
+  finalizer.register(model, cache);
   return model;
 }

@@ -9,14 +9,15 @@ import { decodeBoxes } from './box-coder.js';
 import { batchedNms, clipBoxes, removeSmallBoxes, selectBoxes } from './boxes.js';
 import type { RoIHeadConfig } from './config.js';
 import { classColumns } from './specs.js';
-import { dense } from './layers.js';
+import { blockedDense, dense } from './layers.js';
+import type { FoldCache } from '../layers/fold-cache.js';
 import type { WeightMap } from '../layers/weights.js';
 
-/** TwoMLPHead: `[R, P, P, C]` pooled RoIs → `[R, representationSize]`. */
-export function boxHead(weights: WeightMap, pooled: tf.Tensor4D): tf.Tensor2D {
+/** TwoMLPHead: `[R, P, P, C]` pooled RoIs → `[R, representationSize]`; `cache` keeps fc6/fc7 in column blocks. */
+export function boxHead(weights: WeightMap, pooled: tf.Tensor4D, cache: FoldCache): tf.Tensor2D {
   const [r, p, , c] = pooled.shape;
   const flat = tf.reshape(tf.transpose(pooled, [0, 3, 1, 2]), [r, c * p * p]) as tf.Tensor2D;
-  return dense(weights, 'fc7', dense(weights, 'fc6', flat, 'relu'), 'relu');
+  return blockedDense(weights, 'fc7', blockedDense(weights, 'fc6', flat, cache, 'relu'), cache, 'relu');
 }
 
 /** FastRCNNPredictor: class logits `[R, K]` and class-specific box deltas `[R, 4K]`. */

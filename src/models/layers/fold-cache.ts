@@ -1,8 +1,9 @@
-// Folded conv+BatchNorm weights, kept between inference passes.
+// Weights derived from other weights (folded conv+BatchNorm, column blocks of a dense kernel),
+// kept between inference passes.
 // Folding BN into the kernel on every forward costs ~5 small kernels per conv and, on wasm, gives
 // the conv a new filter tensor each time, so XNNPACK re-packs its weights on every call (its
-// operator cache is keyed by the filter). This cache keeps one folded copy per conv and reuses it
-// while the source tensors are unchanged: an entry is valid only for the exact dataIds it was
+// operator cache is keyed by the filter). This cache keeps one derived copy per layer and reuses
+// it while the source tensors are unchanged: an entry is valid only for the exact dataIds it was
 // built from (tf.Variable.assign gives a variable a new dataId, so a training step invalidates it).
 // Under gradient recording nothing is cached: gradients must flow to the source tensors.
 import * as tf from '@tensorflow/tfjs-core';
@@ -12,9 +13,10 @@ export interface Folded {
   bias: tf.Tensor1D;
 }
 
-interface Entry extends Folded {
+interface Entry {
+  tensors: tf.Tensor[];
   sources: object[];
-  eps: number;
+  tag: number;
 }
 
 export class FoldCache {
@@ -22,21 +24,27 @@ export class FoldCache {
 
   /** The folded weights for `key`, recomputed by `fold` when `sources` or `eps` changed. */
   get(key: string, sources: readonly tf.Tensor[], eps: number, fold: () => Folded): Folded {
-    if (tf.engine().state.gradientDepth > 0) return fold();
-    const entry = this.entries.get(key);
-    if (entry && entry.eps === eps && entry.sources.every((id, i) => id === sources[i].dataId)) return entry;
-    if (entry) tf.dispose([entry.kernel, entry.bias]);
-    const folded = tf.tidy(() => {
+    const [kernel, bias] = this.derived(key, sources, eps, () => {
       const f = fold();
-      return { kernel: tf.keep(f.kernel), bias: tf.keep(f.bias) };
+      return [f.kernel, f.bias];
     });
-    this.entries.set(key, { ...folded, sources: sources.map((s) => s.dataId), eps });
-    return folded;
+    return { kernel: kernel as tf.Tensor4D, bias: bias as tf.Tensor1D };
+  }
+
+  /** The tensors `derive` makes from `sources` for `key`, remade when `sources` or `tag` changed. */
+  derived(key: string, sources: readonly tf.Tensor[], tag: number, derive: () => tf.Tensor[]): tf.Tensor[] {
+    if (tf.engine().state.gradientDepth > 0) return derive();
+    const entry = this.entries.get(key);
+    if (entry && entry.tag === tag && entry.sources.every((id, i) => id === sources[i].dataId)) return entry.tensors;
+    if (entry) tf.dispose(entry.tensors);
+    const tensors = tf.tidy(() => derive().map((t) => tf.keep(t)));
+    this.entries.set(key, { tensors, sources: sources.map((s) => s.dataId), tag });
+    return tensors;
   }
 
   /** Frees every cached tensor (the cache refills on the next inference pass). */
   clear(): void {
-    for (const e of this.entries.values()) tf.dispose([e.kernel, e.bias]);
+    for (const e of this.entries.values()) tf.dispose(e.tensors);
     this.entries.clear();
   }
 
