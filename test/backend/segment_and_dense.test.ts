@@ -80,3 +80,26 @@ test('dense() computes x @ kernel + bias with the same gradients as matMul, on a
   assert.ok(relativeError(noBias[0], plain) <= 1e-5);
   assert.throws(() => dense(tf.zeros([2, 5]), tf.zeros([6, 4]) as tf.Tensor2D), /dense: input \[2,5\] has 5 features, kernel \[6,4\] expects 6/);
 });
+
+test('GatherV2 on wasm (row copies) matches cpu on every axis, with repeated ids and int32 data; bad ids throw', async () => {
+  const rand = rng(15);
+  for (const [shape, axis] of [[[20, 6], 0], [[3, 20, 5], 1], [[4, 3, 20], 2], [[2, 20, 3, 4], 1], [[20], 0]] as const) {
+    const size = shape.reduce((a, b) => a * b, 1);
+    const x = randomValues(rand, size);
+    const ids = Int32Array.from({ length: 33 }, () => Math.floor(rand() * 20));
+    const idShape = axis === 1 ? [3, 11] : [33];
+    const run = () => [
+      tf.gather(tf.tensor(x, [...shape]), tf.tensor(ids, idShape, 'int32'), axis),
+      tf.gather(tf.tensor(Int32Array.from(x, (v) => Math.round(v * 1000)), [...shape], 'int32'), tf.tensor(ids, idShape, 'int32'), axis),
+    ];
+    const want = await onBackend('cpu', run);
+    const got = await onBackend('wasm', run);
+    for (let i = 0; i < 2; i++) {
+      assert.deepEqual(Array.from(got[i]), Array.from(want[i]), `shape ${shape} axis ${axis} ${i ? 'int32' : 'float32'}`);
+    }
+  }
+  await onBackend('wasm', () => {
+    assert.throws(() => tf.gather(tf.ones([4, 2]), tf.tensor1d([1, 4], 'int32')), /GatherV2: the index value 4 is not in \[0, 3\]/);
+    return [];
+  });
+});
