@@ -169,7 +169,8 @@ async function pluginContext(): Promise<PluginContext> {
 /**
  * Imports each plugin module (absolute paths); a failure names the plugin and shows its error
  * verbatim. A plugin registers either by importing torchport's registries itself, or (robust to
- * how it resolves `torchport`) by default-exporting a function that receives them.
+ * how it resolves `torchport`) by default-exporting a function that receives them. The CLI is a
+ * bundle with its own copy of the registries, so plugins for the CLI must use the function.
  */
 export async function importPlugins(list: unknown, configFile: string): Promise<string[]> {
   if (list === undefined || list === null) return [];

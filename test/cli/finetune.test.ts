@@ -1,9 +1,10 @@
 // `torchport finetune` as a process on a tiny shapes dataset, starting from the bundled reduced
 // torchvision detector: a full run (checkpoints, log, metrics.json), Ctrl-C (saves `latest`, exit
-// 130) then --resume ending with exactly the weights of the uninterrupted run, and bad input.
+// 130) then --resume ending with exactly the weights of the uninterrupted run, bad input, and a
+// customImports plugin seen by the bundled CLI.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -76,4 +77,19 @@ test('bad input: a missing config and --resume without a checkpoint are one-line
   const noCheckpoint = run(join(tmp, 'empty'), '--resume');
   assert.equal(noCheckpoint.status, 2, noCheckpoint.stderr);
   assert.match(noCheckpoint.stderr, /^torchport: .*empty\/latest: no checkpoint to resume from \(state\.json missing\)$/m);
+});
+
+test('a customImports plugin registers into the CLI\'s own registries (the CLI is a bundle)', () => {
+  writeFileSync(join(tmp, 'plugin.js'), `export default function register({ backbones }) {
+  backbones.register('cli_plugin_net', (options) => backbones.get('mobilenetv3_large')(options));
+}\n`);
+  // A wrong neck.inChannels stops the run at the model check, which needs the plugin's backbone.
+  writeFileSync(join(tmp, 'plugin-config.js'), `export default {
+  _base_: ${JSON.stringify(join(ROOT, 'configs', 'faster-rcnn_mobilenetv3-large-320-fpn_shapes-demo.js'))},
+  customImports: ['./plugin.js'],
+  model: { backbone: { type: 'cli_plugin_net' }, neck: { inChannels: [1, 2] } },
+};\n`);
+  const r = spawnSync(process.execPath, [BIN, 'finetune', '--config', join(tmp, 'plugin-config.js'), '--data', data, '--work-dir', join(tmp, 'plugin')], { encoding: 'utf8', cwd: ROOT });
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /^torchport: .*plugin-config\.js: model: neck\.inChannels \[1, 2\] disagree with the backbone's outputs \[160, 960\]/);
 });
