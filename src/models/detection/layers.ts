@@ -26,7 +26,9 @@ const BLOCK_COLUMNS = 128;
 /**
  * `dense` computed as column blocks of the kernel, concatenated: the same dot products, bit for
  * bit, only faster for wide kernels. The blocks are cut once and kept in `cache`; while gradients
- * are recorded it is one matMul (cutting would copy the weights on every step).
+ * are recorded it is one matMul (cutting would copy the weights on every step). `reorderRows`, if
+ * given, rearranges the kernel's rows before cutting (for an x whose features come in another
+ * order); it is applied only with the cache, so callers must not pass it while recording.
  */
 export function blockedDense(
   weights: WeightMap,
@@ -34,18 +36,22 @@ export function blockedDense(
   x: tf.Tensor2D,
   cache: FoldCache,
   activation: 'linear' | 'relu' = 'linear',
+  reorderRows?: (kernel: tf.Tensor2D) => tf.Tensor2D,
 ): tf.Tensor2D {
   const kernel = weight<tf.Rank.R2>(weights, `${prefix}.weight`);
   const bias = weight<tf.Rank.R1>(weights, `${prefix}.bias`);
   const n = kernel.shape[1];
-  if (n <= BLOCK_COLUMNS || tf.engine().state.gradientDepth > 0) return dense(weights, prefix, x, activation);
+  const recording = tf.engine().state.gradientDepth > 0;
+  if (recording && reorderRows) throw new Error(`blockedDense(${prefix}): reorderRows is for inference only`);
+  if (!reorderRows && (n <= BLOCK_COLUMNS || recording)) return dense(weights, prefix, x, activation);
   const starts = Array.from({ length: Math.ceil(n / BLOCK_COLUMNS) }, (_, i) => i * BLOCK_COLUMNS);
-  const blocks = cache.derived(prefix, [kernel, bias], 0, () =>
-    starts.flatMap((s) => {
+  const blocks = cache.derived(prefix, [kernel, bias], 0, () => {
+    const rows = reorderRows ? reorderRows(kernel) : kernel;
+    return starts.flatMap((s) => {
       const size = Math.min(BLOCK_COLUMNS, n - s);
-      return [tf.slice(kernel, [0, s], [-1, size]), tf.slice(bias, [s], [size])];
-    }),
-  );
+      return [tf.slice(rows, [0, s], [-1, size]), tf.slice(bias, [s], [size])];
+    });
+  });
   const outs = starts.map((_, i) => tf.fused.matMul({ a: x, b: blocks[2 * i] as tf.Tensor2D, bias: blocks[2 * i + 1], activation }));
-  return tf.concat(outs, 1) as tf.Tensor2D;
+  return outs.length === 1 ? outs[0] as tf.Tensor2D : tf.concat(outs, 1) as tf.Tensor2D;
 }

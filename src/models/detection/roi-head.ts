@@ -1,8 +1,8 @@
 // The RoI head of torchvision's Faster R-CNN: TwoMLPHead (fc6, fc7 with ReLU), FastRCNNPredictor
 // (cls_score, bbox_pred) and postprocess_detections.
 // fc6 is applied to the pooled features flattened in NCHW order (channel-major), as torchvision
-// flattens them: pooled NHWC RoIs are transposed before flattening, so fc6 keeps PyTorch's column
-// order and converts as a plain Linear.
+// flattens them, so fc6 keeps PyTorch's column order and converts as a plain Linear (inference
+// reorders a cached copy of the kernel instead, see boxHead).
 // Parameters: see specs.ts.
 import * as tf from '@tensorflow/tfjs-core';
 import { decodeBoxes } from './box-coder.js';
@@ -13,11 +13,18 @@ import { blockedDense, dense } from './layers.js';
 import type { FoldCache } from '../layers/fold-cache.js';
 import type { WeightMap } from '../layers/weights.js';
 
-/** TwoMLPHead: `[R, P, P, C]` pooled RoIs → `[R, representationSize]`; `cache` keeps fc6/fc7 in column blocks. */
+/**
+ * TwoMLPHead: `[R, P, P, C]` pooled RoIs → `[R, representationSize]`; `cache` keeps fc6/fc7 in
+ * column blocks. For inference the cached fc6 kernel has its rows in NHWC order instead, so the
+ * pooled RoIs are flattened as they lie (the per-call transpose cost ~6 ms on wasm at 150 RoIs).
+ */
 export function boxHead(weights: WeightMap, pooled: tf.Tensor4D, cache: FoldCache): tf.Tensor2D {
   const [r, p, , c] = pooled.shape;
-  const flat = tf.reshape(tf.transpose(pooled, [0, 3, 1, 2]), [r, c * p * p]) as tf.Tensor2D;
-  return blockedDense(weights, 'fc7', blockedDense(weights, 'fc6', flat, cache, 'relu'), cache, 'relu');
+  const fc6 = tf.engine().state.gradientDepth > 0
+    ? dense(weights, 'fc6', tf.reshape(tf.transpose(pooled, [0, 3, 1, 2]), [r, c * p * p]) as tf.Tensor2D, 'relu')
+    : blockedDense(weights, 'fc6', tf.reshape(pooled, [r, p * p * c]) as tf.Tensor2D, cache, 'relu', (kernel) =>
+      tf.reshape(tf.transpose(tf.reshape(kernel, [c, p * p, -1]), [1, 0, 2]), [p * p * c, -1]) as tf.Tensor2D);
+  return blockedDense(weights, 'fc7', fc6, cache, 'relu');
 }
 
 /** FastRCNNPredictor: class logits `[R, K]` and class-specific box deltas `[R, 4K]`. */
