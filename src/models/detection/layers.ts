@@ -28,7 +28,8 @@ const BLOCK_COLUMNS = 128;
  * bit, only faster for wide kernels. The blocks are cut once and kept in `cache`; while gradients
  * are recorded it is one matMul (cutting would copy the weights on every step). `reorderRows`, if
  * given, rearranges the kernel's rows before cutting (for an x whose features come in another
- * order); it is applied only with the cache, so callers must not pass it while recording.
+ * order; the sums then run in another order too); it is applied only with the cache, so callers
+ * must not pass it while recording.
  */
 export function blockedDense(
   weights: WeightMap,
