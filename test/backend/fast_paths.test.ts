@@ -1,5 +1,6 @@
 // The wasm fast paths that replace stock kernels (Sum/Mean by pooling, Identity/Cast by sharing)
-// give the cpu backend's results on the shapes they take and on the ones they hand back to stock.
+// and the AvgPoolGrad of tiling windows give the cpu backend's results on the shapes they take and
+// on the ones they hand back to stock.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
@@ -41,4 +42,24 @@ test('Identity and same-dtype Cast share data on wasm; converting casts still co
   assert.deepEqual([...ints.dataSync()], [1, -2, 3]);
   tf.dispose([copy, same, ints]);
   assert.equal(tf.memory().numDataBuffers, before - 1);
+});
+
+test('AvgPoolGrad on wasm matches cpu for tiling windows (fast path) and overlapping ones (stock)', async () => {
+  const rand = rng(47);
+  const cases: Array<{ shape: [number, number, number, number]; filter: [number, number]; stride: number | [number, number]; pad: 'valid' | 'same' }> = [
+    { shape: [6, 3, 1, 5], filter: [3, 1], stride: 1, pad: 'valid' }, // RoIAlign's taps: one window per column
+    { shape: [2, 4, 6, 3], filter: [2, 3], stride: [2, 3], pad: 'valid' }, // non-overlapping tiles
+    { shape: [2, 5, 5, 4], filter: [5, 5], stride: 2, pad: 'valid' }, // global pooling
+    { shape: [2, 5, 5, 4], filter: [3, 3], stride: 1, pad: 'valid' }, // overlapping: stock kernel
+    { shape: [2, 4, 4, 3], filter: [2, 2], stride: 2, pad: 'same' }, // padded: stock kernel
+  ];
+  for (const { shape, filter, stride, pad } of cases) {
+    const x = randomValues(rand, shape.reduce((a, b) => a * b, 1));
+    const outShape = tf.tidy(() => tf.avgPool(tf.zeros(shape) as tf.Tensor4D, filter, stride, pad).shape);
+    const dy = randomValues(rand, outShape.reduce((a, b) => a * b, 1));
+    const run = () => tf.grad((t: tf.Tensor4D) => tf.sum(tf.mul(tf.avgPool(t, filter, stride, pad), tf.tensor(dy, outShape))))(tf.tensor4d(x, shape));
+    const got = await onBackend('wasm', run);
+    const want = await onBackend('cpu', run);
+    assert.ok(relativeError(got[0], want[0]) <= 1e-6, `${JSON.stringify({ shape, filter, stride, pad })}`);
+  }
 });

@@ -1,6 +1,7 @@
 // Registers torchport's wasm kernels: the gradients stock tfjs-backend-wasm lacks, and faster
 // replacements for kernels it has but runs slowly. Idempotent.
 import * as tf from '@tensorflow/tfjs-core';
+import { tilingAvgPoolGrad } from './avg_pool_grad.js';
 import { explicitTransposeMatMul } from './batch_matmul.js';
 import { conv2dBackpropFilterKernel } from './conv2d_backprop_filter.js';
 import { conv2dBackpropInputKernel } from './conv2d_backprop_input.js';
@@ -28,6 +29,7 @@ const WRAPPERS: ReadonlyArray<[string, (stock: tf.KernelConfig) => tf.KernelConf
   ['Sum', poolSum],
   ['Mean', poolMean],
   ['GatherV2', rowGather],
+  ['AvgPoolGrad', tilingAvgPoolGrad],
 ];
 
 let registered: string[] | undefined;
