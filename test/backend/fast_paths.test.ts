@@ -1,6 +1,6 @@
-// The wasm fast paths that replace stock kernels (Sum/Mean by pooling, Identity/Cast by sharing)
-// and the AvgPoolGrad of tiling windows give the cpu backend's results on the shapes they take and
-// on the ones they hand back to stock.
+// The wasm fast paths that replace stock kernels (Sum/Mean by pooling, Identity/Cast by sharing,
+// AvgPoolGrad of tiling windows, Reverse of leading axes) give the cpu backend's results on the
+// shapes they take and on the ones they hand back to stock.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
@@ -62,4 +62,18 @@ test('AvgPoolGrad on wasm matches cpu for tiling windows (fast path) and overlap
     const want = await onBackend('cpu', run);
     assert.ok(relativeError(got[0], want[0]) <= 1e-6, `${JSON.stringify({ shape, filter, stride, pad })}`);
   }
+});
+
+test('Reverse on wasm matches cpu for leading axes (row gather) and any others (stock)', async () => {
+  const rand = rng(53);
+  const shape = [3, 2, 4, 5];
+  const x = randomValues(rand, 3 * 2 * 4 * 5);
+  for (const axes of [[0], [0, 1], [1, 0], [0, 1, 2], [0, 1, 2, 3], [1], [0, 2], [-1], [-4, -3]]) {
+    const run = () => tf.reverse(tf.tensor(x, shape), axes);
+    assert.deepEqual([...(await onBackend('wasm', run))[0]], [...(await onBackend('cpu', run))[0]], `axes ${axes}`);
+  }
+  const ints = () => tf.reverse(tf.tensor([[1, 2], [3, 4], [5, 6]], [3, 2], 'int32'), 0);
+  assert.deepEqual([...(await onBackend('wasm', ints))[0]], [5, 6, 3, 4, 1, 2]);
+  const empty = () => tf.reverse(tf.zeros([0, 3]), 0);
+  assert.equal((await onBackend('wasm', empty))[0].length, 0);
 });

@@ -9,6 +9,7 @@ import { depthwiseBackpropFilterKernel } from './depthwise_backprop_filter.js';
 import { depthwiseBackpropInputKernel } from './depthwise_backprop_input.js';
 import { rowGather } from './gather.js';
 import { poolMean, poolSum } from './reduce.js';
+import { leadingReverse } from './reverse.js';
 import { sharingCast, sharingIdentity } from './share_data.js';
 import { unsortedSegmentSumKernel } from './unsorted_segment_sum.js';
 
@@ -30,6 +31,7 @@ const WRAPPERS: ReadonlyArray<[string, (stock: tf.KernelConfig) => tf.KernelConf
   ['Mean', poolMean],
   ['GatherV2', rowGather],
   ['AvgPoolGrad', tilingAvgPoolGrad],
+  ['Reverse', leadingReverse],
 ];
 
 let registered: string[] | undefined;
