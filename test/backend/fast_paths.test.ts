@@ -1,6 +1,6 @@
 // The wasm fast paths that replace stock kernels (Sum/Mean by pooling, Identity/Cast by sharing,
-// AvgPoolGrad of tiling windows, Reverse of leading axes) give the cpu backend's results on the
-// shapes they take and on the ones they hand back to stock.
+// AvgPoolGrad of tiling windows, Reverse of leading axes, Slice/SplitV on the heap) give the cpu
+// backend's results on the shapes they take and on the ones they hand back to stock.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
@@ -76,4 +76,24 @@ test('Reverse on wasm matches cpu for leading axes (row gather) and any others (
   assert.deepEqual([...(await onBackend('wasm', ints))[0]], [5, 6, 3, 4, 1, 2]);
   const empty = () => tf.reverse(tf.zeros([0, 3]), 0);
   assert.equal((await onBackend('wasm', empty))[0].length, 0);
+});
+
+test('Slice and SplitV on wasm match cpu on random blocks of ranks 1-5, int32 too', async () => {
+  const rand = rng(59);
+  const int = (n: number) => Math.floor(rand() * n);
+  for (let c = 0; c < 40; c++) {
+    const shape = Array.from({ length: 1 + int(5) }, () => 1 + int(5));
+    const begin = shape.map((d) => int(d));
+    const size = shape.map((d, i) => (rand() < 0.2 ? -1 : int(d - begin[i] + 1)));
+    const x = randomValues(rand, shape.reduce((a, b) => a * b, 1));
+    const axis = int(shape.length);
+    const splits = rand() < 0.5 ? 1 : [shape[axis] - 1, 1].filter((n) => n > 0);
+    const run = () => [tf.slice(tf.tensor(x, shape), begin, size), ...tf.split(tf.tensor(x, shape), splits, axis)];
+    const got = await onBackend('wasm', run);
+    const want = await onBackend('cpu', run);
+    assert.equal(got.length, want.length);
+    got.forEach((g, i) => assert.deepEqual([...g], [...want[i]], `shape ${shape} begin ${begin} size ${size} axis ${axis} (output ${i})`));
+  }
+  const ints = () => tf.slice(tf.tensor([[1, 2, 3], [4, 5, 6]], [2, 3], 'int32'), [0, 1], [2, 2]);
+  assert.deepEqual([...(await onBackend('wasm', ints))[0]], [2, 3, 5, 6]);
 });

@@ -103,3 +103,34 @@ test('GatherV2 on wasm (row copies) matches cpu on every axis, with repeated ids
     return [];
   });
 });
+
+test('a matMul whose right operand overflows the cache is summed over depth blocks on wasm, correctly', async () => {
+  const rand = rng(17);
+  // k * n just over 2^21 elements, m large enough for the direct order and for splitting: two
+  // depth blocks of 1024 (see batch_matmul.ts)
+  const [m, k, n] = [1024, 2048, 1025];
+  const a = randomValues(rand, m * k);
+  const b = randomValues(rand, k * n);
+  const run = () => {
+    const right = tf.tensor2d(b, [k, n]);
+    // the first call is split (an unseen right operand), the second is not (XNNPACK keeps it packed)
+    return [tf.matMul(tf.tensor2d(a, [m, k]), right), tf.matMul(tf.tensor2d(a, [m, k]), right)];
+  };
+  await onBackend('wasm', () => tf.zeros([1]));
+  const before = tf.memory().numDataBuffers;
+  const [split, whole] = await onBackend('wasm', run);
+  assert.equal(tf.memory().numDataBuffers, before, 'no buffers leak');
+  assert.ok(relativeError(split, whole) <= 1e-5);
+  // 300 entries against float64 dot products (the cpu backend would take seconds for the whole)
+  const got: number[] = [];
+  const want: number[] = [];
+  for (let t = 0; t < 300; t++) {
+    const i = Math.floor(rand() * m);
+    const j = Math.floor(rand() * n);
+    let dot = 0;
+    for (let q = 0; q < k; q++) dot += a[i * k + q] * b[q * n + j];
+    got.push(split[i * n + j]);
+    want.push(dot);
+  }
+  assert.ok(relativeError(got, want) <= 1e-5);
+});

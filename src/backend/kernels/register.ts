@@ -10,6 +10,7 @@ import { depthwiseBackpropInputKernel } from './depthwise_backprop_input.js';
 import { rowGather } from './gather.js';
 import { poolMean, poolSum } from './reduce.js';
 import { leadingReverse } from './reverse.js';
+import { heapSlice, heapSplitV } from './slice.js';
 import { sharingCast, sharingIdentity } from './share_data.js';
 import { unsortedSegmentSumKernel } from './unsorted_segment_sum.js';
 
@@ -32,6 +33,8 @@ const WRAPPERS: ReadonlyArray<[string, (stock: tf.KernelConfig) => tf.KernelConf
   ['GatherV2', rowGather],
   ['AvgPoolGrad', tilingAvgPoolGrad],
   ['Reverse', leadingReverse],
+  ['Slice', heapSlice],
+  ['SplitV', heapSplitV],
 ];
 
 let registered: string[] | undefined;
