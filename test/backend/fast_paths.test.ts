@@ -57,7 +57,7 @@ test('AvgPoolGrad on wasm matches cpu for tiling windows (fast path) and overlap
     const x = randomValues(rand, shape.reduce((a, b) => a * b, 1));
     const outShape = tf.tidy(() => tf.avgPool(tf.zeros(shape) as tf.Tensor4D, filter, stride, pad).shape);
     const dy = randomValues(rand, outShape.reduce((a, b) => a * b, 1));
-    const run = () => tf.grad((t: tf.Tensor4D) => tf.sum(tf.mul(tf.avgPool(t, filter, stride, pad), tf.tensor(dy, outShape))))(tf.tensor4d(x, shape));
+    const run = () => tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.avgPool(t as tf.Tensor4D, filter, stride, pad), tf.tensor(dy, outShape))))(tf.tensor4d(x, shape));
     const got = await onBackend('wasm', run);
     const want = await onBackend('cpu', run);
     assert.ok(relativeError(got[0], want[0]) <= 1e-6, `${JSON.stringify({ shape, filter, stride, pad })}`);
