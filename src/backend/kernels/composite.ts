@@ -38,3 +38,18 @@ export function compositeKernel(kernelName: string, compute: CompositeCompute): 
     },
   };
 }
+
+type KernelArgs = Parameters<tf.KernelFunc>[0];
+type KernelResult = tf.TensorInfo | tf.TensorInfo[];
+
+/**
+ * A replacement for a stock wasm kernel: `fast` handles the cases it takes and returns undefined
+ * for the others (a dtype, shape or attribute it does not cover), which go to the stock kernel.
+ */
+export function withFastPath(fast: (args: KernelArgs) => KernelResult | undefined) {
+  return (stock: tf.KernelConfig): tf.KernelConfig => ({
+    kernelName: stock.kernelName,
+    backendName: 'wasm',
+    kernelFunc: (args) => fast(args) ?? stock.kernelFunc(args),
+  });
+}

@@ -5,7 +5,7 @@
 // (bench/backend-kernels.ts). A GEMM with a row of ones is no good: wasm's matMul repacks its
 // right operand on every call. Other cases go to the stock kernel.
 import * as tf from '@tensorflow/tfjs-core';
-import { handOver, wrapInputs } from './composite.js';
+import { handOver, withFastPath, wrapInputs } from './composite.js';
 
 interface Split { outer: number; reduced: number; inner: number }
 
@@ -19,29 +19,25 @@ function contiguousSplit(shape: number[], axes: number[]): Split | undefined {
   return { outer: size(0, first), reduced: size(first, last + 1), inner: size(last + 1, shape.length) };
 }
 
-function poolReduction(kernelName: 'Sum' | 'Mean', stock: tf.KernelConfig): tf.KernelConfig {
-  return {
-    kernelName,
-    backendName: 'wasm',
-    kernelFunc: (args) => {
-      const { x } = args.inputs as { x: tf.TensorInfo };
-      const { axis, keepDims } = args.attrs as { axis: number | number[] | null; keepDims: boolean };
-      // null: all axes; negatives resolved
-      const axes = axis == null ? [...x.shape.keys()] : tf.util.parseAxisParam(axis, x.shape);
-      const split = x.dtype === 'float32' ? contiguousSplit(x.shape, axes) : undefined;
-      if (!split || split.reduced < 2) return stock.kernelFunc(args);
-      const { outer, reduced, inner } = split;
-      const outShape = tf.backend_util.computeOutAndReduceShapes(x.shape, axes)[0];
-      const finalShape = keepDims ? tf.backend_util.expandShapeToKeepDim(outShape, axes) : outShape;
-      const backend = args.backend as tf.KernelBackend;
-      return handOver(backend, tf.tidy(() => {
-        const input = wrapInputs(backend, args.inputs).x;
-        const mean = tf.avgPool(tf.reshape<tf.Rank.R4>(input, [outer, reduced, 1, inner]), [reduced, 1], 1, 'valid');
-        return tf.reshape(kernelName === 'Mean' ? mean : tf.mul(mean, reduced), finalShape);
-      }));
-    },
-  };
+function poolReduction(kernelName: 'Sum' | 'Mean') {
+  return withFastPath((args) => {
+    const { x } = args.inputs as { x: tf.TensorInfo };
+    const { axis, keepDims } = args.attrs as { axis: number | number[] | null; keepDims: boolean };
+    // null: all axes; negatives resolved
+    const axes = axis == null ? [...x.shape.keys()] : tf.util.parseAxisParam(axis, x.shape);
+    const split = x.dtype === 'float32' ? contiguousSplit(x.shape, axes) : undefined;
+    if (!split || split.reduced < 2) return undefined;
+    const { outer, reduced, inner } = split;
+    const outShape = tf.backend_util.computeOutAndReduceShapes(x.shape, axes)[0];
+    const finalShape = keepDims ? tf.backend_util.expandShapeToKeepDim(outShape, axes) : outShape;
+    const backend = args.backend as tf.KernelBackend;
+    return handOver(backend, tf.tidy(() => {
+      const input = wrapInputs(backend, args.inputs).x;
+      const mean = tf.avgPool(tf.reshape<tf.Rank.R4>(input, [outer, reduced, 1, inner]), [reduced, 1], 1, 'valid');
+      return tf.reshape(kernelName === 'Mean' ? mean : tf.mul(mean, reduced), finalShape);
+    }));
+  });
 }
 
-export const poolSum = (stock: tf.KernelConfig) => poolReduction('Sum', stock);
-export const poolMean = (stock: tf.KernelConfig) => poolReduction('Mean', stock);
+export const poolSum = poolReduction('Sum');
+export const poolMean = poolReduction('Mean');

@@ -4,25 +4,19 @@
 // moves one element at a time (~45 ms for a 3x3x256x256 filter; this takes ~1 ms). Other axis sets
 // go to the stock kernel.
 import * as tf from '@tensorflow/tfjs-core';
-import { handOver, wrapInputs } from './composite.js';
+import { handOver, withFastPath, wrapInputs } from './composite.js';
 
-export function leadingReverse(stock: tf.KernelConfig): tf.KernelConfig {
-  return {
-    kernelName: 'Reverse',
-    backendName: 'wasm',
-    kernelFunc: (args) => {
-      const { x } = args.inputs as { x: tf.TensorInfo };
-      const axes = [...new Set(tf.util.parseAxisParam((args.attrs as { dims: number | number[] }).dims, x.shape))].sort((a, b) => a - b);
-      const leading = axes.length > 0 && axes.every((a, i) => a === i);
-      const size = x.shape.reduce((a, b) => a * b, 1);
-      if (!leading || size === 0 || (x.dtype !== 'float32' && x.dtype !== 'int32')) return stock.kernelFunc(args);
-      const rows = x.shape.slice(0, axes.length).reduce((a, b) => a * b, 1);
-      const backend = args.backend as tf.KernelBackend;
-      return handOver(backend, tf.tidy(() => {
-        const order = tf.tensor1d(Int32Array.from({ length: rows }, (_, i) => rows - 1 - i), 'int32');
-        const flat = tf.reshape(wrapInputs(backend, { x }).x, [rows, -1]);
-        return tf.reshape(tf.gather(flat, order), x.shape);
-      }));
-    },
-  };
-}
+export const leadingReverse = withFastPath((args) => {
+  const { x } = args.inputs as { x: tf.TensorInfo };
+  const axes = [...new Set(tf.util.parseAxisParam((args.attrs as { dims: number | number[] }).dims, x.shape))].sort((a, b) => a - b);
+  const leading = axes.length > 0 && axes.every((a, i) => a === i);
+  const size = x.shape.reduce((a, b) => a * b, 1);
+  if (!leading || size === 0 || (x.dtype !== 'float32' && x.dtype !== 'int32')) return undefined;
+  const rows = x.shape.slice(0, axes.length).reduce((a, b) => a * b, 1);
+  const backend = args.backend as tf.KernelBackend;
+  return handOver(backend, tf.tidy(() => {
+    const order = tf.tensor1d(Int32Array.from({ length: rows }, (_, i) => rows - 1 - i), 'int32');
+    const flat = tf.reshape(wrapInputs(backend, { x }).x, [rows, -1]);
+    return tf.reshape(tf.gather(flat, order), x.shape);
+  }));
+});

@@ -6,6 +6,7 @@
 // words, copied bit for bit); other dtypes go to the stock kernels.
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { withFastPath } from './composite.js';
 
 /** Copies the block [begin, begin + size) of a row-major `shape` from word offset `src` to `dst`. */
 function copyBlock(heap: Int32Array, dst: number, src: number, shape: number[], begin: number[], size: number[]): void {
@@ -44,39 +45,27 @@ function sliceOnHeap(wasm: BackendWasm, x: tf.TensorInfo, begin: number[], size:
 
 const wordSized = (x: tf.TensorInfo) => x.dtype === 'float32' || x.dtype === 'int32';
 
-export function heapSlice(stock: tf.KernelConfig): tf.KernelConfig {
-  return {
-    kernelName: 'Slice',
-    backendName: 'wasm',
-    kernelFunc: (args) => {
-      const { x } = args.inputs as { x: tf.TensorInfo };
-      if (!wordSized(x) || x.shape.length === 0) return stock.kernelFunc(args);
-      const { begin, size } = args.attrs as { begin: number | number[]; size: number | number[] };
-      const [b, s] = tf.slice_util.parseSliceParams(x as tf.Tensor, begin, size);
-      tf.slice_util.assertParamsValid(x as tf.Tensor, b, s);
-      return sliceOnHeap(args.backend as BackendWasm, x, b, s);
-    },
-  };
-}
+export const heapSlice = withFastPath((args) => {
+  const { x } = args.inputs as { x: tf.TensorInfo };
+  if (!wordSized(x) || x.shape.length === 0) return undefined;
+  const { begin, size } = args.attrs as { begin: number | number[]; size: number | number[] };
+  const [b, s] = tf.slice_util.parseSliceParams(x as tf.Tensor, begin, size);
+  tf.slice_util.assertParamsValid(x as tf.Tensor, b, s);
+  return sliceOnHeap(args.backend as BackendWasm, x, b, s);
+});
 
-export function heapSplitV(stock: tf.KernelConfig): tf.KernelConfig {
-  return {
-    kernelName: 'SplitV',
-    backendName: 'wasm',
-    kernelFunc: (args) => {
-      const { x } = args.inputs as { x: tf.TensorInfo };
-      if (!wordSized(x)) return stock.kernelFunc(args);
-      const { numOrSizeSplits, axis } = args.attrs as { numOrSizeSplits: number | number[]; axis: number };
-      const a = tf.util.parseAxisParam(axis, x.shape)[0];
-      const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, numOrSizeSplits, a);
-      const begin = x.shape.map(() => 0);
-      return sizes.map((n) => {
-        const size = x.shape.slice();
-        size[a] = n;
-        const piece = sliceOnHeap(args.backend as BackendWasm, x, begin, size);
-        begin[a] += n;
-        return piece;
-      });
-    },
-  };
-}
+export const heapSplitV = withFastPath((args) => {
+  const { x } = args.inputs as { x: tf.TensorInfo };
+  if (!wordSized(x)) return undefined;
+  const { numOrSizeSplits, axis } = args.attrs as { numOrSizeSplits: number | number[]; axis: number };
+  const a = tf.util.parseAxisParam(axis, x.shape)[0];
+  const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, numOrSizeSplits, a);
+  const begin = x.shape.map(() => 0);
+  return sizes.map((n) => {
+    const size = x.shape.slice();
+    size[a] = n;
+    const piece = sliceOnHeap(args.backend as BackendWasm, x, begin, size);
+    begin[a] += n;
+    return piece;
+  });
+});
