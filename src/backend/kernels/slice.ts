@@ -14,8 +14,8 @@ function copyBlock(heap: Int32Array, dst: number, src: number, shape: number[], 
   // the innermost run: from the last axis that is cut, everything after it is whole
   let axis = shape.length - 1;
   while (axis > 0 && size[axis] === shape[axis]) axis--;
-  const run = size[axis] * (axis + 1 < shape.length ? strides[axis] : 1);
-  const stride = (a: number) => (a + 1 < shape.length ? strides[a] : 1);
+  const stride = (a: number) => (a + 1 < shape.length ? strides[a] : 1); // computeStrides omits the last
+  const run = size[axis] * stride(axis);
   const index = new Array<number>(axis).fill(0); // position over the outer axes 0..axis-1
   let from = src + begin.reduce((sum, b, a) => sum + b * stride(a), 0);
   for (;;) {
