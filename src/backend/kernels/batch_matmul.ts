@@ -39,13 +39,12 @@ function depthBlocks(m: number, k: number, n: number): number {
 }
 
 /** a @ b as the sum over depth blocks of a[:, block] @ b[block, :]; a: [m, k], b: [k, n]. */
-function depthBlockedProduct(a: tf.Tensor2D, b: tf.Tensor2D, blocks: number, attrs: tf.NamedAttrMap, stock: tf.KernelConfig): tf.Tensor {
+function depthBlockedProduct(a: tf.Tensor2D, b: tf.Tensor2D, blocks: number, stock: tf.KernelConfig, backend: tf.KernelBackend, attrs: tf.NamedAttrMap): tf.Tensor {
   const [m, k] = a.shape;
   const depth = k / blocks;
   // a's column blocks, made contiguous by one transpose; b's row blocks are contiguous already
   const aBlocks = tf.split(tf.transpose(tf.reshape(a, [m, blocks, depth]), [1, 0, 2]), blocks, 0);
   const bBlocks = tf.split(b, blocks, 0);
-  const backend = tf.backend();
   const parts = aBlocks.map((ab, i) => tf.engine().makeTensorFromTensorInfo(stock.kernelFunc({
     inputs: { a: tf.reshape(ab, [1, m, depth]), b: tf.reshape(bBlocks[i], [1, depth, b.shape[1]]) }, backend, attrs,
   }) as tf.TensorInfo));
@@ -75,7 +74,7 @@ export function explicitTransposeMatMul(stock: tf.KernelConfig): tf.KernelConfig
         if (blocks === 1) return stock.kernelFunc(args);
         return handOver(backend, tf.tidy(() => {
           const { a, b } = wrapInputs(backend, args.inputs);
-          const product = depthBlockedProduct(tf.reshape(a, [m, k]), tf.reshape(b, [k, n]), blocks, args.attrs ?? {}, stock);
+          const product = depthBlockedProduct(tf.reshape(a, [m, k]), tf.reshape(b, [k, n]), blocks, stock, backend, args.attrs ?? {});
           return tf.reshape(product, [...aInfo.shape.slice(0, -1), n]);
         }));
       }

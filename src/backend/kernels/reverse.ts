@@ -10,9 +10,8 @@ export const leadingReverse = withFastPath((args) => {
   const { x } = args.inputs as { x: tf.TensorInfo };
   const axes = [...new Set(tf.util.parseAxisParam((args.attrs as { dims: number | number[] }).dims, x.shape))].sort((a, b) => a - b);
   const leading = axes.length > 0 && axes.every((a, i) => a === i);
-  const size = x.shape.reduce((a, b) => a * b, 1);
-  if (!leading || size === 0 || (x.dtype !== 'float32' && x.dtype !== 'int32')) return undefined;
-  const rows = x.shape.slice(0, axes.length).reduce((a, b) => a * b, 1);
+  if (!leading || tf.util.sizeFromShape(x.shape) === 0 || (x.dtype !== 'float32' && x.dtype !== 'int32')) return undefined;
+  const rows = tf.util.sizeFromShape(x.shape.slice(0, axes.length));
   const backend = args.backend as tf.KernelBackend;
   return handOver(backend, tf.tidy(() => {
     const order = tf.tensor1d(Int32Array.from({ length: rows }, (_, i) => rows - 1 - i), 'int32');
