@@ -17,7 +17,7 @@ import { handOver, wrapInputs } from './composite.js';
 /** Packing one element costs about this many element copies (measured on wasm, bench/backend-kernels.ts). */
 const PACK_COST = 4;
 
-function swapLastTwo(t: tf.Tensor): tf.Tensor {
+export function swapLastTwo(t: tf.Tensor): tf.Tensor {
   const perm = [...Array(t.rank).keys()];
   [perm[t.rank - 2], perm[t.rank - 1]] = [perm[t.rank - 1], perm[t.rank - 2]];
   return tf.transpose(t, perm);

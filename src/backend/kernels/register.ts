@@ -11,6 +11,7 @@ import { rowGather } from './gather.js';
 import { poolMean, poolSum } from './reduce.js';
 import { leadingReverse } from './reverse.js';
 import { heapSlice, heapSplitV } from './slice.js';
+import { simdBatchMatMul, simdFusedMatMul } from './simd_matmul.js';
 import { sharingCast, sharingIdentity } from './share_data.js';
 import { unsortedSegmentSumKernel } from './unsorted_segment_sum.js';
 
@@ -25,7 +26,8 @@ const OWN_KERNELS: readonly tf.KernelConfig[] = [
 
 /** Wrappers that take the fast path where they can and call the stock kernel otherwise. */
 const WRAPPERS: ReadonlyArray<[string, (stock: tf.KernelConfig) => tf.KernelConfig]> = [
-  ['BatchMatMul', explicitTransposeMatMul],
+  ['BatchMatMul', (stock) => simdBatchMatMul(explicitTransposeMatMul(stock))],
+  ['_FusedMatMul', simdFusedMatMul],
   ['Identity', sharingIdentity],
   ['Cast', sharingCast],
   ['Sum', poolSum],

@@ -1,0 +1,77 @@
+// torchport's relaxed-SIMD GEMM (src/backend/gemm, used by the wasm BatchMatMul and _FusedMatMul
+// kernels) gives the cpu backend's products: every transpose combination, row counts that leave
+// 1-3 rows after the 4-row tiles, more rows than one row block and more depth than one depth
+// block, the fused bias and ReLU, and operands met again (packed once, kept while they live).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+import { relaxedSimdGemm } from '../../src/backend/gemm/relaxed-simd.js';
+import { setSimdMatMul } from '../../src/backend/kernels/simd_matmul.js';
+import { onBackend, pick, randomValues, relativeError, rng } from './helpers.js';
+
+test('the GEMM module compiles with relaxed SIMD on this runtime', () => {
+  assert.ok(relaxedSimdGemm(), 'relaxed SIMD unavailable: the wasm matMul would fall back to XNNPACK');
+});
+
+test('SIMD matMul and fused matMul on wasm match cpu over transposes, tails and blocks', async () => {
+  const rand = rng(71);
+  // [m, k, n]: tails of 1-3 rows, m past one 128-row block, k past one 1024-deep block
+  const shapes = [[129, 1030, 64], [130, 257, 136], [131, 300, 520], [64, 2100, 72], [300, 80, 200], [4, 40000, 32]];
+  for (const [m, k, n] of shapes) {
+    const transposeA = pick(rand, [false, true]);
+    const transposeB = pick(rand, [false, true]);
+    const a = randomValues(rand, m * k);
+    const b = randomValues(rand, k * n);
+    const bias = randomValues(rand, n);
+    const run = () => {
+      const at = tf.tensor2d(a, transposeA ? [k, m] : [m, k]);
+      const bt = tf.tensor2d(b, transposeB ? [n, k] : [k, n]);
+      return [tf.matMul(at, bt, transposeA, transposeB), tf.fused.matMul({ a: at, b: bt, transposeA, transposeB, bias: tf.tensor1d(bias), activation: 'relu' })];
+    };
+    const want = await onBackend('cpu', run);
+    const got = await onBackend('wasm', run);
+    const label = `${m}x${k}x${n} transposeA=${transposeA} transposeB=${transposeB}`;
+    assert.ok(relativeError(got[0], want[0]) <= 1e-4, `matMul ${label}: ${relativeError(got[0], want[0])}`);
+    assert.ok(relativeError(got[1], want[1]) <= 1e-4, `fused ${label}: ${relativeError(got[1], want[1])}`);
+  }
+});
+
+test('stock wasm _FusedMatMul with transposed operands is corrected where the SIMD path declines', async () => {
+  const rand = rng(72);
+  const [m, k, n] = [5, 12, 6]; // too small for the SIMD path, n not a multiple of 8
+  const a = randomValues(rand, m * k);
+  const b = randomValues(rand, k * n);
+  const run = () => [tf.fused.matMul({ a: tf.tensor2d(a, [k, m]), b: tf.tensor2d(b, [n, k]), transposeA: true, transposeB: true, bias: tf.ones([n]), activation: 'relu' })];
+  const want = await onBackend('cpu', run);
+  try {
+    for (const on of [true, false]) {
+      setSimdMatMul(on);
+      assert.ok(relativeError((await onBackend('wasm', run))[0], want[0]) <= 1e-5, `simd ${on}`);
+    }
+  } finally {
+    setSimdMatMul(true);
+  }
+});
+
+test('a right operand met again is packed once and freed with its tensor', async () => {
+  const rand = rng(73);
+  const [m, k, n] = [64, 512, 256];
+  const [xv, wv] = [randomValues(rand, m * k), randomValues(rand, k * n)];
+  const want = (await onBackend('cpu', () => tf.matMul(tf.tensor2d(xv, [m, k]), tf.tensor2d(wv, [k, n]))))[0];
+  await onBackend('wasm', () => tf.zeros([1]));
+  const x = tf.tensor2d(xv, [m, k]);
+  const w = tf.tensor2d(wv, [k, n]);
+  // a SIMD product (m x k x 128) frees the packed copies whose sources are gone
+  const sweep = () => tf.tidy(() => tf.matMul(x, tf.ones([k, 128])).dispose());
+  sweep(); // earlier tests' copies
+  const buffers = () => tf.engine().backend.numDataIds();
+  const before = buffers();
+  const products = [1, 2, 3].map(() => tf.matMul(x, w));
+  assert.equal(buffers(), before + 3 + 1, 'three products and one kept packed copy of w');
+  for (const p of products) assert.ok(relativeError(p.dataSync(), want) <= 1e-4);
+  tf.dispose(products);
+  w.dispose();
+  sweep();
+  x.dispose();
+  assert.equal(buffers(), before - 2, 'nothing left of x, w or the packed copy');
+});
