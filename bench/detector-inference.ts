@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import { setSimdGemm } from '../src/backend/kernels/simd_product.js';
 import { selectBackend, type BackendRequest } from '../src/backend/select.js';
 import { decodeNpy } from '../src/io/npy.js';
 import { loadDetectorCheckpoint } from '../src/models/detectors/load.js';
@@ -30,8 +31,11 @@ try {
   const image = { height: 320, width: 320, data: img.data as Uint8Array };
 
   const rows: Array<[string, Timing]> = [['PyTorch CPU (1 thread, OpenBLAS)', torch]];
-  for (const backend of ['wasm', 'cpu'] as BackendRequest[]) {
+  // wasm twice: with torchport's SIMD GEMM, and with XNNPACK's GEMM alone (the stock matMul)
+  const variants: Array<[BackendRequest, boolean]> = [['wasm', true], ['wasm', false], ['cpu', false]];
+  for (const [backend, simd] of variants) {
     const choice = await selectBackend(backend);
+    setSimdGemm(simd);
     const detector = loadDetectorCheckpoint(join(dir, 'model.pth'), { model: 'fasterrcnn_mobilenet_v3_large_320_fpn' });
     // the pure-JS cpu backend is ~40x slower: fewer runs
     const runs = backend === 'cpu' ? Math.max(1, Math.floor(RUNS / 5)) : RUNS;
@@ -45,7 +49,8 @@ try {
     }
     tf.dispose(Object.values(detector.weights));
     times.sort((a, b) => a - b);
-    rows.push([`torchport, tfjs ${choice.name}`, { ms: times[Math.floor(times.length / 2)], min_ms: times[0], runs, detections }]);
+    const gemm = backend === 'wasm' ? (simd ? ', SIMD GEMM' : ', XNNPACK GEMM only') : '';
+    rows.push([`torchport, tfjs ${choice.name}${gemm}`, { ms: times[Math.floor(times.length / 2)], min_ms: times[0], runs, detections }]);
   }
   console.log('| runtime | median ms / image | best ms | runs | ratio to PyTorch (median) | detections |');
   console.log('|---|---|---|---|---|---|');

@@ -103,6 +103,7 @@ export { backendStatus, classifyNativeLoadError, type BackendStatus, type Backen
 export { preflight, formatPreflight, type PreflightReport } from './backend/preflight.js';
 export { ensureGradients } from './backend/gradients.js';
 export { registerWasmKernels } from './backend/kernels/register.js';
+export { setSimdGemm, simdGemmActive } from './backend/kernels/simd_product.js';
 export { dense } from './backend/ops/dense.js';
 // train/data/eval/config exports
 export { loadConfig, importPlugins, type LoadOptions, type LoadedConfig } from './config/load.js';

@@ -1,12 +1,13 @@
 // torchport's relaxed-SIMD GEMM (src/backend/gemm, used by the wasm BatchMatMul and _FusedMatMul
 // kernels) gives the cpu backend's products: every transpose combination, row counts that leave
 // 1-3 rows after the 4-row tiles, more rows than one row block and more depth than one depth
-// block, the fused bias and ReLU, and operands met again (packed once, kept while they live).
+// block, the fused bias and ReLU, 1x1 convolutions, and operands met again (packed once, kept
+// while they live).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { relaxedSimdGemm } from '../../src/backend/gemm/relaxed-simd.js';
-import { setSimdMatMul } from '../../src/backend/kernels/simd_matmul.js';
+import { setSimdGemm } from '../../src/backend/kernels/simd_product.js';
 import { onBackend, pick, randomValues, relativeError, rng } from './helpers.js';
 
 test('the GEMM module compiles with relaxed SIMD on this runtime', () => {
@@ -36,6 +37,32 @@ test('SIMD matMul and fused matMul on wasm match cpu over transposes, tails and 
   }
 });
 
+test('1x1 convolutions (plain and fused) on wasm match cpu; other convolutions are left to XNNPACK', async () => {
+  const rand = rng(74);
+  const [n, h, w, cin, cout] = [2, 20, 21, 40, 136]; // 840 x 40 x 136: over the SIMD GEMM's threshold
+  const x = randomValues(rand, n * h * w * cin);
+  const f1 = randomValues(rand, cin * cout);
+  const f3 = randomValues(rand, 9 * cin * cout);
+  const bias = randomValues(rand, cout);
+  const run = () => {
+    const xt = tf.tensor4d(x, [n, h, w, cin]);
+    const k1 = tf.tensor4d(f1, [1, 1, cin, cout]);
+    const k3 = tf.tensor4d(f3, [3, 3, cin, cout]);
+    const b = tf.tensor1d(bias);
+    return [
+      tf.conv2d(xt, k1, 1, 0),
+      tf.fused.conv2d({ x: xt, filter: k1, strides: 1, pad: 'valid', bias: b, activation: 'relu' }),
+      tf.fused.conv2d({ x: xt, filter: k1, strides: 1, pad: 'same', bias: b }),
+      tf.conv2d(xt, k1, 2, 0), // strided
+      tf.fused.conv2d({ x: xt, filter: k3, strides: 1, pad: 1, bias: b, activation: 'relu' }), // 3x3
+      tf.fused.conv2d({ x: xt, filter: k1, strides: 1, pad: 0, bias: b, activation: 'relu6' }), // activation it does not fuse
+    ];
+  };
+  const want = await onBackend('cpu', run);
+  const got = await onBackend('wasm', run);
+  want.forEach((v, i) => assert.ok(relativeError(got[i], v) <= 1e-4, `case ${i}: ${relativeError(got[i], v)}`));
+});
+
 test('stock wasm _FusedMatMul with transposed operands is corrected where the SIMD path declines', async () => {
   const rand = rng(72);
   const [m, k, n] = [5, 12, 6]; // too small for the SIMD path, n not a multiple of 8
@@ -45,11 +72,11 @@ test('stock wasm _FusedMatMul with transposed operands is corrected where the SI
   const want = await onBackend('cpu', run);
   try {
     for (const on of [true, false]) {
-      setSimdMatMul(on);
+      setSimdGemm(on);
       assert.ok(relativeError((await onBackend('wasm', run))[0], want[0]) <= 1e-5, `simd ${on}`);
     }
   } finally {
-    setSimdMatMul(true);
+    setSimdGemm(true);
   }
 });
 

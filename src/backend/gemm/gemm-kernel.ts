@@ -14,13 +14,15 @@ export const NR = 8;
 export const MR = 4;
 
 /**
- * `gemm${mr}(a, aTileBytes, b, bPanelBytes, c, ldcBytes, depth, mTiles, nPanels)`: for every
- * packed A tile p < mTiles (at a + p·aTileBytes) and B panel q < nPanels (at b + q·bPanelBytes),
- * adds the `depth`-step product into C's mr x NR block at c + p·mr·ldcBytes + q·NR·4.
+ * `gemm${mr}(a, aTileBytes, b, bPanelBytes, c, ldcBytes, depth, mTiles, nPanels, accumulate,
+ * bias, relu)`: for every packed A tile p < mTiles (at a + p·aTileBytes) and B panel q < nPanels
+ * (at b + q·bPanelBytes), computes the `depth`-step product of C's mr x NR block at
+ * c + p·mr·ldcBytes + q·NR·4, added to what C holds if `accumulate` is not 0; then adds the row at
+ * `bias` (unless its address is 0) and clamps at 0 (unless `relu` is 0) before storing it.
  */
 function gemm(mr: number): FunctionBody {
-  const f = new FunctionBody(9);
-  const [a, aTile, b, bPanel, c, ldc, depth, mTiles, nPanels] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const f = new FunctionBody(12);
+  const [a, aTile, b, bPanel, c, ldc, depth, mTiles, nPanels, accumulate, bias, relu] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
   const ap = f.local(I32);
   const [q, p, step, bp, cTile, cRow] = [0, 0, 0, 0, 0, 0].map(() => f.local(I32));
   const vectors = NR / 4;
@@ -34,15 +36,17 @@ function gemm(mr: number): FunctionBody {
       f.addLocal(cRow, ldc);
     }
   };
+  const forEachAccumulator = (visit: (k: number, v: number) => void) => acc.forEach((k, i) => visit(k, i % vectors));
 
   f.i32(0).set(q);
   f.doWhile(() => {
     f.get(c).get(q).i32(NR * 4).mul().add().set(cTile);
     f.i32(0).set(p);
     f.doWhile(() => {
-      forEachRowOfTile((r) => {
+      forEachAccumulator((k) => f.zero().set(k));
+      f.get(accumulate).when(() => forEachRowOfTile((r) => {
         for (let v = 0; v < vectors; v++) f.get(cRow).load(16 * v).set(acc[r * vectors + v]);
-      });
+      }));
       f.get(a).get(p).get(aTile).mul().add().set(ap);
       f.get(b).get(q).get(bPanel).mul().add().set(bp);
       f.get(depth).set(step);
@@ -57,6 +61,11 @@ function gemm(mr: number): FunctionBody {
         }
         f.increment(ap, 4 * mr).increment(bp, 4 * NR).get(step).i32(1).sub().set(step);
       }, () => f.get(step));
+      f.get(bias).when(() => {
+        for (let v = 0; v < vectors; v++) f.get(bias).get(q).i32(NR * 4).mul().add().load(16 * v).set(bv[v]);
+        forEachAccumulator((k, v) => f.get(k).get(bv[v]).f32x4Add().set(k));
+      });
+      f.get(relu).when(() => forEachAccumulator((k) => f.get(k).zero().f32x4Max().set(k)));
       forEachRowOfTile((r) => {
         for (let v = 0; v < vectors; v++) f.get(cRow).get(acc[r * vectors + v]).store(16 * v);
       });

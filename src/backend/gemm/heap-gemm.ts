@@ -3,7 +3,7 @@
 import { relaxedSimdGemm } from './relaxed-simd.js';
 import { MR, NR } from './gemm-kernel.js';
 
-type Gemm = (a: number, aTile: number, b: number, bPanel: number, c: number, ldc: number, depth: number, mTiles: number, nPanels: number) => void;
+type Gemm = (a: number, aTile: number, b: number, bPanel: number, c: number, ldc: number, depth: number, mTiles: number, nPanels: number, accumulate: number, bias: number, relu: number) => void;
 type Pack = (x: number, kStride: number, jStride: number, packed: number, depth: number, panels: number) => void;
 type PackRows = (b: number, kStride: number, packed: number, depth: number, nPanels: number) => void;
 
@@ -31,7 +31,7 @@ export class HeapGemm {
   private readonly packPanels: Pack;
   private readonly packRows: PackRows;
 
-  constructor(private readonly memory: WebAssembly.Memory, module: WebAssembly.Module) {
+  constructor(memory: WebAssembly.Memory, module: WebAssembly.Module) {
     const exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
     this.gemm = Array.from({ length: MR }, (_, i) => exports[`gemm${i + 1}`] as Gemm);
     this.packTiles = Array.from({ length: MR }, (_, i) => exports[`pack${i + 1}`] as Pack);
@@ -57,15 +57,18 @@ export class HeapGemm {
   }
 
   /**
-   * c (m x n, row-major at `c`) = a (m x depth) · the packed depth x n right operand; `scratch`
-   * (64-byte aligned, `scratchBytes` long) holds each packed block of a.
+   * c (m x n, row-major at `c`) = a (m x depth) · the packed depth x n right operand, plus the
+   * n-float row at `bias` (if given), clamped at 0 if `relu`; `scratch` (64-byte aligned,
+   * `scratchBytes` long) holds each packed block of a.
    */
-  multiply(a: HeapMatrix, m: number, depth: number, packed: number, n: number, c: number, scratch: number): void {
+  multiply(a: HeapMatrix, m: number, depth: number, packed: number, n: number, c: number, scratch: number, bias?: number, relu = false): void {
     const ldc = n * 4;
-    new Float32Array(this.memory.buffer, c, m * n).fill(0);
     const panelBytes = depth * NR * 4;
     for (let k0 = 0; k0 < depth; k0 += KC) {
       const kc = Math.min(KC, depth - k0);
+      // the first depth block starts C from zero; the last one applies bias and ReLU
+      const last = k0 + kc === depth;
+      const finish = [k0 > 0 ? 1 : 0, last ? (bias ?? 0) : 0, last && relu ? 1 : 0] as const;
       for (let m0 = 0; m0 < m; m0 += MC) {
         const rows = Math.min(MC, m - m0);
         const tiles = Math.floor(rows / MR);
@@ -76,12 +79,12 @@ export class HeapGemm {
         // A block as `tiles` MR-row tiles, then one tile of the `rest` rows
         if (tiles > 0) {
           this.packTiles[MR - 1](aBlock, a.stepBytes, a.rowBytes, scratch, kc, tiles);
-          this.gemm[MR - 1](scratch, kc * MR * 4, bBlock, panelBytes, cBlock, ldc, kc, tiles, n / NR);
+          this.gemm[MR - 1](scratch, kc * MR * 4, bBlock, panelBytes, cBlock, ldc, kc, tiles, n / NR, ...finish);
         }
         if (rest > 0) {
           const restAt = scratch + tiles * kc * MR * 4;
           this.packTiles[rest - 1](aBlock + tiles * MR * a.rowBytes, a.stepBytes, a.rowBytes, restAt, kc, 1);
-          this.gemm[rest - 1](restAt, kc * rest * 4, bBlock, panelBytes, cBlock + tiles * MR * ldc, ldc, kc, 1, n / NR);
+          this.gemm[rest - 1](restAt, kc * rest * 4, bBlock, panelBytes, cBlock + tiles * MR * ldc, ldc, kc, 1, n / NR, ...finish);
         }
       }
     }

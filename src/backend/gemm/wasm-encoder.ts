@@ -133,6 +133,21 @@ export class FunctionBody {
     return this.simd(0x0b, 4, ...uleb(offset));
   }
 
+  f32x4Add(): this {
+    return this.simd(0xe4);
+  }
+
+  f32x4Max(): this {
+    return this.simd(0xe9);
+  }
+
+  /** `if (condition on the stack) { body }`. */
+  when(body: () => void): this {
+    this.op(0x04, 0x40);
+    body();
+    return this.op(0x0b);
+  }
+
   /** v128.const of sixteen zero bytes (0.0 in every f32 lane). */
   zero(): this {
     this.op(SIMD_PREFIX, ...uleb(0x0c));

@@ -11,6 +11,7 @@ import { rowGather } from './gather.js';
 import { poolMean, poolSum } from './reduce.js';
 import { leadingReverse } from './reverse.js';
 import { heapSlice, heapSplitV } from './slice.js';
+import { simdConv2D, simdFusedConv2D } from './simd_conv.js';
 import { simdBatchMatMul, simdFusedMatMul } from './simd_matmul.js';
 import { sharingCast, sharingIdentity } from './share_data.js';
 import { unsortedSegmentSumKernel } from './unsorted_segment_sum.js';
@@ -28,6 +29,8 @@ const OWN_KERNELS: readonly tf.KernelConfig[] = [
 const WRAPPERS: ReadonlyArray<[string, (stock: tf.KernelConfig) => tf.KernelConfig]> = [
   ['BatchMatMul', (stock) => simdBatchMatMul(explicitTransposeMatMul(stock))],
   ['_FusedMatMul', simdFusedMatMul],
+  ['Conv2D', simdConv2D],
+  ['FusedConv2D', simdFusedConv2D],
   ['Identity', sharingIdentity],
   ['Cast', sharingCast],
   ['Sum', poolSum],

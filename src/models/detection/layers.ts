@@ -2,6 +2,7 @@
 // TF's 'same' pads asymmetrically for stride 2) and parameter names `<prefix>.weight/.bias`.
 // Bias and ReLU are fused into the conv / matMul (fewer kernels; gradients still flow).
 import * as tf from '@tensorflow/tfjs-core';
+import { simdGemmActive } from '../../backend/kernels/simd_product.js';
 import type { FoldCache } from '../layers/fold-cache.js';
 import { weight, type WeightMap } from '../layers/weights.js';
 
@@ -20,6 +21,8 @@ export function dense(weights: WeightMap, prefix: string, x: tf.Tensor2D, activa
  * Output columns per block of `blockedDense`. XNNPACK's GEMM streams the whole packed kernel for
  * every few rows of x; in blocks of 128 columns it stays in cache (measured on wasm, 1 thread:
  * box head fc6, 150 x 12544 x 1024, 164 ms instead of 266; fc7, 1024 x 1024, 14 instead of 18).
+ * torchport's SIMD GEMM blocks for the cache itself and would re-pack x for every block, so
+ * where it runs the kernel stays whole.
  */
 const BLOCK_COLUMNS = 128;
 
@@ -44,12 +47,13 @@ export function blockedDense(
   const n = kernel.shape[1];
   const recording = tf.engine().state.gradientDepth > 0;
   if (recording && reorderRows) throw new Error(`blockedDense(${prefix}): reorderRows is for inference only`);
-  if (!reorderRows && (n <= BLOCK_COLUMNS || recording)) return dense(weights, prefix, x, activation);
-  const starts = Array.from({ length: Math.ceil(n / BLOCK_COLUMNS) }, (_, i) => i * BLOCK_COLUMNS);
-  const blocks = cache.derived(prefix, [kernel, bias], 0, () => {
+  const width = simdGemmActive() ? n : BLOCK_COLUMNS;
+  if (!reorderRows && (n <= width || recording)) return dense(weights, prefix, x, activation);
+  const starts = Array.from({ length: Math.ceil(n / width) }, (_, i) => i * width);
+  const blocks = cache.derived(prefix, [kernel, bias], width, () => {
     const rows = reorderRows ? reorderRows(kernel) : kernel;
     return starts.flatMap((s) => {
-      const size = Math.min(BLOCK_COLUMNS, n - s);
+      const size = Math.min(width, n - s);
       return [tf.slice(rows, [0, s], [-1, size]), tf.slice(bias, [s], [size])];
     });
   });

@@ -1,0 +1,76 @@
+// One product on the wasm heap through torchport's relaxed-SIMD GEMM (src/backend/gemm), for the
+// kernels that are products underneath (BatchMatMul, _FusedMatMul, 1x1 convolutions): about 1.8x
+// the speed of XNNPACK's GEMM on the Faster R-CNN box head (fc6, 150 x 12544 x 1024: ~100 ms
+// instead of 164). Transposed operands cost nothing: both are packed from either layout.
+// It declines (returns undefined, and the caller runs the stock kernel) for other dtypes, batched
+// products, column counts that are not a multiple of the panel width, products too small to repay
+// packing, and runtimes without relaxed SIMD.
+import * as tf from '@tensorflow/tfjs-core';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { alignLine, heapGemm, HeapGemm, type HeapMatrix } from '../gemm/heap-gemm.js';
+import { NR } from '../gemm/gemm-kernel.js';
+import { relaxedSimdGemm } from '../gemm/relaxed-simd.js';
+import { PackedRightOperands } from './packed_right.js';
+
+/** Smaller products stay with XNNPACK: packing and call overhead would eat the gain. */
+const MIN_MULTIPLY_ADDS = 1 << 22;
+/**
+ * Nor do shallow ones: with few depth steps per output, moving C and packing A dominate, and
+ * XNNPACK was faster (1x1 convs at 8 x 112² x 16 → 64: 44 vs 31 ms; 56² x 24 → 72: 12 vs 8 ms).
+ */
+const MIN_DEPTH = 32;
+
+let enabled = true;
+const packedRight = new PackedRightOperands();
+
+/** Turns the SIMD GEMM path off or on (for benchmarks that compare it with the stock kernels). */
+export function setSimdGemm(on: boolean): void {
+  enabled = on;
+}
+
+/** Whether large products on the active backend run on the SIMD GEMM (wasm with relaxed SIMD). */
+export function simdGemmActive(): boolean {
+  return enabled && tf.getBackend() === 'wasm' && relaxedSimdGemm() !== null;
+}
+
+export interface Product {
+  a: tf.TensorInfo;
+  b: tf.TensorInfo;
+  transposeA: boolean;
+  transposeB: boolean;
+  bias?: tf.TensorInfo;
+  relu: boolean;
+  /** The result's shape, if not `[...batch, m, n]` (a 1x1 convolution's NHWC output). */
+  outShape?: number[];
+}
+
+function memoryOf(backend: BackendWasm): WebAssembly.Memory | undefined {
+  const memory = (backend.wasm as unknown as { asm?: { memory?: unknown } }).asm?.memory;
+  return memory instanceof WebAssembly.Memory ? memory : undefined;
+}
+
+const single = (t: tf.TensorInfo) => tf.util.sizeFromShape(t.shape.slice(0, -2)) === 1;
+
+export function simdProduct(backend: BackendWasm, { a, b, transposeA, transposeB, bias, relu, outShape }: Product): tf.TensorInfo | undefined {
+  if (!enabled || a.dtype !== 'float32' || b.dtype !== 'float32' || !single(a) || !single(b)) return undefined;
+  const [ra, rb] = [a.shape.length, b.shape.length];
+  const m = a.shape[transposeA ? ra - 1 : ra - 2];
+  const k = a.shape[transposeA ? ra - 2 : ra - 1];
+  const n = b.shape[transposeB ? rb - 2 : rb - 1];
+  if (n % NR !== 0 || k < MIN_DEPTH || m * k * n < MIN_MULTIPLY_ADDS) return undefined;
+  if (bias && (bias.dtype !== 'float32' || tf.util.sizeFromShape(bias.shape) !== n)) return undefined;
+  const memory = memoryOf(backend);
+  const gemm = memory && heapGemm(memory);
+  if (!gemm) return undefined;
+  const out = backend.makeOutput(outShape ?? [...(ra >= rb ? a : b).shape.slice(0, -2), m, n], 'float32');
+  const scratch = backend.makeOutput([HeapGemm.scratchBytes(m, k) / 4], 'float32');
+  // Addresses are read after each allocation: an allocation may grow the heap, which moves views.
+  const address = (t: tf.TensorInfo) => backend.typedArrayFromHeap(t).byteOffset;
+  const right = (): HeapMatrix => ({ address: address(b), rowBytes: transposeB ? 4 : 4 * n, stepBytes: transposeB ? 4 * k : 4 });
+  packedRight.with(backend, gemm, b, transposeB, right, k, n, (packed) => {
+    const left: HeapMatrix = { address: address(a), rowBytes: transposeA ? 4 : 4 * k, stepBytes: transposeA ? 4 * m : 4 };
+    gemm.multiply(left, m, k, packed, n, address(out), alignLine(address(scratch)), bias && address(bias), relu);
+  });
+  backend.disposeData(scratch.dataId);
+  return out;
+}
