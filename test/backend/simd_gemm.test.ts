@@ -1,8 +1,8 @@
 // torchport's relaxed-SIMD GEMM (src/backend/gemm, used by the wasm BatchMatMul and _FusedMatMul
 // kernels) gives the cpu backend's products: every transpose combination, row counts that leave
 // 1-3 rows after the 4-row tiles, more rows than one row block and more depth than one depth
-// block, the fused bias and ReLU, 1x1 convolutions, and operands met again (packed once, kept
-// while they live).
+// block, the fused bias and ReLU, convolutions (1x1 and im2col), and operands met again (packed
+// once, kept while they live).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
@@ -37,12 +37,13 @@ test('SIMD matMul and fused matMul on wasm match cpu over transposes, tails and 
   }
 });
 
-test('1x1 convolutions (plain and fused) on wasm match cpu; other convolutions are left to XNNPACK', async () => {
+test('convolutions as products (1x1, and im2col for larger filters) on wasm match cpu', async () => {
   const rand = rng(74);
   const [n, h, w, cin, cout] = [2, 20, 21, 40, 136]; // 840 x 40 x 136: over the SIMD GEMM's threshold
   const x = randomValues(rand, n * h * w * cin);
   const f1 = randomValues(rand, cin * cout);
   const f3 = randomValues(rand, 9 * cin * cout);
+  const f2 = randomValues(rand, 2 * 3 * 3 * cout);
   const bias = randomValues(rand, cout);
   const run = () => {
     const xt = tf.tensor4d(x, [n, h, w, cin]);
@@ -53,8 +54,12 @@ test('1x1 convolutions (plain and fused) on wasm match cpu; other convolutions a
       tf.conv2d(xt, k1, 1, 0),
       tf.fused.conv2d({ x: xt, filter: k1, strides: 1, pad: 'valid', bias: b, activation: 'relu' }),
       tf.fused.conv2d({ x: xt, filter: k1, strides: 1, pad: 'same', bias: b }),
-      tf.conv2d(xt, k1, 2, 0), // strided
-      tf.fused.conv2d({ x: xt, filter: k3, strides: 1, pad: 1, bias: b, activation: 'relu' }), // 3x3
+      tf.conv2d(xt, k1, 2, 0), // 1x1 strided: im2col
+      tf.fused.conv2d({ x: xt, filter: k3, strides: 1, pad: 1, bias: b, activation: 'relu' }),
+      tf.fused.conv2d({ x: xt, filter: k3, strides: 2, pad: 'same', bias: b }), // asymmetric padding
+      tf.conv2d(xt, k3, 1, 'valid', 'NHWC', 2), // dilated
+      tf.conv2d(xt, k3, [2, 1], [[0, 0], [2, 0], [0, 1], [0, 0]]), // explicit, uneven
+      tf.conv2d(tf.slice(xt, [0, 0, 0, 0], [-1, -1, -1, 3]), tf.tensor4d(f2.slice(0, 3 * 3 * 3 * 8), [3, 3, 3, 8]), 1, 1), // too shallow: XNNPACK
       tf.fused.conv2d({ x: xt, filter: k1, strides: 1, pad: 0, bias: b, activation: 'relu6' }), // activation it does not fuse
     ];
   };

@@ -51,13 +51,18 @@ function memoryOf(backend: BackendWasm): WebAssembly.Memory | undefined {
 
 const single = (t: tf.TensorInfo) => tf.util.sizeFromShape(t.shape.slice(0, -2)) === 1;
 
+/** Whether the SIMD GEMM takes an m x k x n product (the caller may then prepare its operands). */
+export function gemmTakes(m: number, k: number, n: number): boolean {
+  return enabled && n % NR === 0 && k >= MIN_DEPTH && m * k * n >= MIN_MULTIPLY_ADDS && relaxedSimdGemm() !== null;
+}
+
 export function simdProduct(backend: BackendWasm, { a, b, transposeA, transposeB, bias, relu, outShape }: Product): tf.TensorInfo | undefined {
-  if (!enabled || a.dtype !== 'float32' || b.dtype !== 'float32' || !single(a) || !single(b)) return undefined;
+  if (a.dtype !== 'float32' || b.dtype !== 'float32' || !single(a) || !single(b)) return undefined;
   const [ra, rb] = [a.shape.length, b.shape.length];
   const m = a.shape[transposeA ? ra - 1 : ra - 2];
   const k = a.shape[transposeA ? ra - 2 : ra - 1];
   const n = b.shape[transposeB ? rb - 2 : rb - 1];
-  if (n % NR !== 0 || k < MIN_DEPTH || m * k * n < MIN_MULTIPLY_ADDS) return undefined;
+  if (!gemmTakes(m, k, n)) return undefined;
   if (bias && (bias.dtype !== 'float32' || tf.util.sizeFromShape(bias.shape) !== n)) return undefined;
   const memory = memoryOf(backend);
   const gemm = memory && heapGemm(memory);
