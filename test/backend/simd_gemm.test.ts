@@ -1,4 +1,4 @@
-// torchport's relaxed-SIMD GEMM (src/backend/gemm, used by the wasm BatchMatMul and _FusedMatMul
+// torchport's relaxed-SIMD GEMM (src/backend/simd, used by the wasm BatchMatMul and _FusedMatMul
 // kernels) gives the cpu backend's products: every transpose combination, row counts that leave
 // 1-3 rows after the 4-row tiles, more rows than one row block and more depth than one depth
 // block, the fused bias and ReLU, convolutions (1x1 and im2col), and operands met again (packed
@@ -6,12 +6,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import { relaxedSimdGemm } from '../../src/backend/gemm/relaxed-simd.js';
+import { gemmSupported } from '../../src/backend/simd/heap-gemm.js';
 import { setSimdGemm } from '../../src/backend/kernels/simd_product.js';
 import { onBackend, pick, randomValues, relativeError, rng } from './helpers.js';
 
 test('the GEMM module compiles with relaxed SIMD on this runtime', () => {
-  assert.ok(relaxedSimdGemm(), 'relaxed SIMD unavailable: the wasm matMul would fall back to XNNPACK');
+  assert.ok(gemmSupported(), 'relaxed SIMD unavailable: the wasm matMul would fall back to XNNPACK');
 });
 
 test('SIMD matMul and fused matMul on wasm match cpu over transposes, tails and blocks', async () => {
@@ -101,6 +101,12 @@ test('a right operand met again is packed once and freed with its tensor', async
   const products = [1, 2, 3].map(() => tf.matMul(x, w));
   assert.equal(buffers(), before + 3 + 1, 'three products and one kept packed copy of w');
   for (const p of products) assert.ok(relativeError(p.dataSync(), want) <= 1e-4);
+  // the same data read as another shape is packed as that shape, not served from the kept copy
+  const left = () => tf.tensor2d(xv.subarray(0, 128 * 256), [128, 256]);
+  const reread = tf.tidy(() => tf.matMul(left(), tf.reshape(w, [256, 512])).dataSync());
+  const rereadWant = (await onBackend('cpu', () => tf.matMul(left(), tf.tensor2d(wv, [256, 512]))))[0];
+  await onBackend('wasm', () => tf.zeros([1]));
+  assert.ok(relativeError(reread, rereadWant) <= 1e-4, 'reshaped operand');
   tf.dispose(products);
   w.dispose();
   sweep();

@@ -5,7 +5,7 @@
 // An entry lives while its source tensor does: each call frees entries whose source is gone.
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type * as tf from '@tensorflow/tfjs-core';
-import { alignLine, HeapGemm, type HeapMatrix } from '../gemm/heap-gemm.js';
+import { alignLine, HeapGemm, type HeapMatrix } from '../simd/heap-gemm.js';
 
 interface Packed {
   info: tf.TensorInfo;
@@ -21,9 +21,9 @@ function packInto(backend: BackendWasm, gemm: HeapGemm, right: HeapMatrix, depth
 }
 
 export class PackedRightOperands {
-  /** Layouts (transposed or not) each source has been met in. */
-  private readonly seen = new WeakMap<object, Set<boolean>>();
-  private readonly kept = new Map<object, Map<boolean, Packed>>();
+  /** Layouts each source has been met in: transposed or not, and the shape it was read as. */
+  private readonly seen = new WeakMap<object, Set<string>>();
+  private readonly kept = new Map<object, Map<string, Packed>>();
 
   /**
    * Runs `use` with the packed form of `source` (`right` locates its elements on the heap; its
@@ -31,16 +31,18 @@ export class PackedRightOperands {
    */
   with(backend: BackendWasm, gemm: HeapGemm, source: tf.TensorInfo, transposed: boolean, right: () => HeapMatrix, depth: number, n: number, use: (address: number) => void): void {
     this.sweep(backend);
-    const cached = this.kept.get(source.dataId)?.get(transposed);
+    // a reshape shares its source's data, so the same data may come back read as another shape
+    const layout = `${transposed ? 'T' : 'N'}${depth}x${n}`;
+    const cached = this.kept.get(source.dataId)?.get(layout);
     if (cached) return use(cached.address);
-    const layouts = this.seen.get(source.dataId) ?? new Set<boolean>();
+    const layouts = this.seen.get(source.dataId) ?? new Set<string>();
     this.seen.set(source.dataId, layouts);
-    const again = layouts.has(transposed);
-    layouts.add(transposed);
+    const again = layouts.has(layout);
+    layouts.add(layout);
     const packed = packInto(backend, gemm, right(), depth, n);
     if (again) {
-      const entries = this.kept.get(source.dataId) ?? new Map<boolean, Packed>();
-      entries.set(transposed, packed);
+      const entries = this.kept.get(source.dataId) ?? new Map<string, Packed>();
+      entries.set(layout, packed);
       this.kept.set(source.dataId, entries);
       return use(packed.address);
     }

@@ -12,6 +12,7 @@ import { poolMean, poolSum } from './reduce.js';
 import { leadingReverse } from './reverse.js';
 import { heapSlice, heapSplitV } from './slice.js';
 import { simdConv2D, simdFusedConv2D } from './simd_conv.js';
+import { simdDepthwise, simdFusedDepthwise } from './simd_depthwise.js';
 import { simdBatchMatMul, simdFusedMatMul } from './simd_matmul.js';
 import { sharingCast, sharingIdentity } from './share_data.js';
 import { unsortedSegmentSumKernel } from './unsorted_segment_sum.js';
@@ -31,6 +32,8 @@ const WRAPPERS: ReadonlyArray<[string, (stock: tf.KernelConfig) => tf.KernelConf
   ['_FusedMatMul', simdFusedMatMul],
   ['Conv2D', simdConv2D],
   ['FusedConv2D', simdFusedConv2D],
+  ['DepthwiseConv2dNative', simdDepthwise],
+  ['FusedDepthwiseConv2D', simdFusedDepthwise],
   ['Identity', sharingIdentity],
   ['Cast', sharingCast],
   ['Sum', poolSum],

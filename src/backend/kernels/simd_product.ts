@@ -1,4 +1,4 @@
-// One product on the wasm heap through torchport's relaxed-SIMD GEMM (src/backend/gemm), for the
+// One product on the wasm heap through torchport's relaxed-SIMD GEMM (src/backend/simd), for the
 // kernels that are products underneath (BatchMatMul, _FusedMatMul, 1x1 convolutions): about 1.8x
 // the speed of XNNPACK's GEMM on the Faster R-CNN box head (fc6, 150 x 12544 x 1024: ~100 ms
 // instead of 164). Transposed operands cost nothing: both are packed from either layout.
@@ -7,10 +7,10 @@
 // packing, and runtimes without relaxed SIMD.
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { alignLine, heapGemm, HeapGemm, type HeapMatrix } from '../gemm/heap-gemm.js';
-import { NR } from '../gemm/gemm-kernel.js';
-import { relaxedSimdGemm } from '../gemm/relaxed-simd.js';
+import { alignLine, gemmSupported, heapGemm, HeapGemm, type HeapMatrix } from '../simd/heap-gemm.js';
+import { NR } from '../simd/gemm-kernel.js';
 import { PackedRightOperands } from './packed_right.js';
+import { backendMemory } from './wasm_heap.js';
 
 /** Smaller products stay with XNNPACK: packing and call overhead would eat the gain. */
 const MIN_MULTIPLY_ADDS = 1 << 22;
@@ -28,9 +28,12 @@ export function setSimdGemm(on: boolean): void {
   enabled = on;
 }
 
+/** Whether torchport's SIMD kernels are switched on (they are unless `setSimdGemm(false)`). */
+export const simdEnabled = (): boolean => enabled;
+
 /** Whether large products on the active backend run on the SIMD GEMM (wasm with relaxed SIMD). */
 export function simdGemmActive(): boolean {
-  return enabled && tf.getBackend() === 'wasm' && relaxedSimdGemm() !== null;
+  return enabled && tf.getBackend() === 'wasm' && gemmSupported();
 }
 
 export interface Product {
@@ -44,16 +47,11 @@ export interface Product {
   outShape?: number[];
 }
 
-function memoryOf(backend: BackendWasm): WebAssembly.Memory | undefined {
-  const memory = (backend.wasm as unknown as { asm?: { memory?: unknown } }).asm?.memory;
-  return memory instanceof WebAssembly.Memory ? memory : undefined;
-}
-
 const single = (t: tf.TensorInfo) => tf.util.sizeFromShape(t.shape.slice(0, -2)) === 1;
 
 /** Whether the SIMD GEMM takes an m x k x n product (the caller may then prepare its operands). */
 export function gemmTakes(m: number, k: number, n: number): boolean {
-  return enabled && n % NR === 0 && k >= MIN_DEPTH && m * k * n >= MIN_MULTIPLY_ADDS && relaxedSimdGemm() !== null;
+  return enabled && n % NR === 0 && k >= MIN_DEPTH && m * k * n >= MIN_MULTIPLY_ADDS && gemmSupported();
 }
 
 export function simdProduct(backend: BackendWasm, { a, b, transposeA, transposeB, bias, relu, outShape }: Product): tf.TensorInfo | undefined {
@@ -64,7 +62,7 @@ export function simdProduct(backend: BackendWasm, { a, b, transposeA, transposeB
   const n = b.shape[transposeB ? rb - 2 : rb - 1];
   if (!gemmTakes(m, k, n)) return undefined;
   if (bias && (bias.dtype !== 'float32' || tf.util.sizeFromShape(bias.shape) !== n)) return undefined;
-  const memory = memoryOf(backend);
+  const memory = backendMemory(backend);
   const gemm = memory && heapGemm(memory);
   if (!gemm) return undefined;
   const out = backend.makeOutput(outShape ?? [...(ra >= rb ? a : b).shape.slice(0, -2), m, n], 'float32');

@@ -1,7 +1,7 @@
 // Runs the relaxed-SIMD GEMM on the wasm backend's own heap: the module is instantiated over the
 // backend's exported memory, so operands and results are addressed in place, with no copies.
-import { relaxedSimdGemm } from './relaxed-simd.js';
-import { MR, NR } from './gemm-kernel.js';
+import { compileRelaxedSimd, instanceOnHeap } from './relaxed-simd.js';
+import { gemmModule, MR, NR } from './gemm-kernel.js';
 
 type Gemm = (a: number, aTile: number, b: number, bPanel: number, c: number, ldc: number, depth: number, mTiles: number, nPanels: number, accumulate: number, bias: number, relu: number) => void;
 type Pack = (x: number, kStride: number, jStride: number, packed: number, depth: number, panels: number) => void;
@@ -31,8 +31,7 @@ export class HeapGemm {
   private readonly packPanels: Pack;
   private readonly packRows: PackRows;
 
-  constructor(memory: WebAssembly.Memory, module: WebAssembly.Module) {
-    const exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
+  constructor(exports: WebAssembly.Exports) {
     this.gemm = Array.from({ length: MR }, (_, i) => exports[`gemm${i + 1}`] as Gemm);
     this.packTiles = Array.from({ length: MR }, (_, i) => exports[`pack${i + 1}`] as Pack);
     this.packPanels = exports[`pack${NR}`] as Pack;
@@ -91,20 +90,17 @@ export class HeapGemm {
   }
 }
 
-const instances = new WeakMap<WebAssembly.Memory, HeapGemm>();
+const instances = new WeakMap<WebAssembly.Exports, HeapGemm>();
 
-/** The GEMM over `memory`, or undefined where relaxed SIMD is unavailable or the memory cannot be imported (threaded wasm shares its memory). */
+/** Whether this runtime can run the GEMM at all (relaxed SIMD). */
+export const gemmSupported = (): boolean => compileRelaxedSimd(gemmModule) !== null;
+
+/** The GEMM over `memory`, or undefined where relaxed SIMD is unavailable or the memory cannot be imported. */
 export function heapGemm(memory: WebAssembly.Memory): HeapGemm | undefined {
-  const module = relaxedSimdGemm();
-  if (!module) return undefined;
-  let instance = instances.get(memory);
-  if (!instance) {
-    try {
-      instance = new HeapGemm(memory, module);
-    } catch {
-      return undefined;
-    }
-    instances.set(memory, instance);
-  }
-  return instance;
+  const module = compileRelaxedSimd(gemmModule);
+  const exports = module && instanceOnHeap(memory, module);
+  if (!exports) return undefined;
+  let gemm = instances.get(exports);
+  if (!gemm) instances.set(exports, (gemm = new HeapGemm(exports)));
+  return gemm;
 }

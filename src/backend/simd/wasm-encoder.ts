@@ -90,6 +90,19 @@ export class FunctionBody {
     return this.op(0x49);
   }
 
+  ltS(): this {
+    return this.op(0x48);
+  }
+
+  gtS(): this {
+    return this.op(0x4a);
+  }
+
+  /** select: pops a, b, condition; pushes condition ? a : b. */
+  select(): this {
+    return this.op(0x1b);
+  }
+
   /** `local += value` for an i32 local. */
   increment(index: number, value: number): this {
     return this.get(index).i32(value).add().set(index);
@@ -139,6 +152,15 @@ export class FunctionBody {
 
   f32x4Max(): this {
     return this.simd(0xe9);
+  }
+
+  /** `while (local > 0) { body; local -= 1 }` for an i32 counter. */
+  countDown(counter: number, body: () => void): this {
+    this.op(0x02, 0x40, 0x03, 0x40);
+    this.get(counter).i32(1).ltS().op(0x0d, 0x01); // br_if to the block's end
+    body();
+    this.get(counter).i32(1).sub().set(counter);
+    return this.op(0x0c, 0x00, 0x0b, 0x0b); // br to the loop's start; end loop; end block
   }
 
   /** `if (condition on the stack) { body }`. */
