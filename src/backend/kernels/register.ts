@@ -8,6 +8,7 @@ import { conv2dBackpropInputKernel } from './conv2d_backprop_input.js';
 import { depthwiseBackpropFilterKernel } from './depthwise_backprop_filter.js';
 import { depthwiseBackpropInputKernel } from './depthwise_backprop_input.js';
 import { rowGather } from './gather.js';
+import { hardSigmoidKernel, hardSwishKernel } from './hard_activations.js';
 import { poolMean, poolSum } from './reduce.js';
 import { leadingReverse } from './reverse.js';
 import { heapSlice, heapSplitV } from './slice.js';
@@ -17,13 +18,18 @@ import { simdBatchMatMul, simdFusedMatMul } from './simd_matmul.js';
 import { sharingCast, sharingIdentity } from './share_data.js';
 import { unsortedSegmentSumKernel } from './unsorted_segment_sum.js';
 
-/** Kernels of our own: the four stock wasm lacks, and Conv2DBackpropInput, which it runs slowly. */
+/**
+ * Kernels of our own: the four stock wasm lacks, Conv2DBackpropInput, which it runs slowly, and
+ * the hard activations (one pass instead of four ops).
+ */
 const OWN_KERNELS: readonly tf.KernelConfig[] = [
   conv2dBackpropFilterKernel,
   conv2dBackpropInputKernel,
   depthwiseBackpropFilterKernel,
   depthwiseBackpropInputKernel,
   unsortedSegmentSumKernel,
+  hardSigmoidKernel,
+  hardSwishKernel,
 ];
 
 /** Wrappers that take the fast path where they can and call the stock kernel otherwise. */

@@ -154,6 +154,26 @@ export class FunctionBody {
     return this.simd(0xe9);
   }
 
+  f32x4Min(): this {
+    return this.simd(0xe8);
+  }
+
+  f32x4Mul(): this {
+    return this.simd(0xe6);
+  }
+
+  f32x4Div(): this {
+    return this.simd(0xe7);
+  }
+
+  /** v128.const with `value` in all four f32 lanes. */
+  f32x4Splat(value: number): this {
+    this.op(SIMD_PREFIX, ...uleb(0x0c));
+    const lane = new Uint8Array(Float32Array.of(value).buffer);
+    for (let i = 0; i < 4; i++) this.bytes.push(...lane);
+    return this;
+  }
+
   /** `while (local > 0) { body; local -= 1 }` for an i32 counter. */
   countDown(counter: number, body: () => void): this {
     this.op(0x02, 0x40, 0x03, 0x40);
@@ -170,11 +190,9 @@ export class FunctionBody {
     return this.op(0x0b);
   }
 
-  /** v128.const of sixteen zero bytes (0.0 in every f32 lane). */
+  /** v128.const 0.0 in every f32 lane. */
   zero(): this {
-    this.op(SIMD_PREFIX, ...uleb(0x0c));
-    this.bytes.push(...new Array<number>(16).fill(0));
-    return this;
+    return this.f32x4Splat(0);
   }
 
   /** Relaxed SIMD `a * b + c` (fused on CPUs with FMA); pops a, b, c. */

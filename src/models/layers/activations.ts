@@ -1,16 +1,12 @@
 // Activations with PyTorch's exact definitions (torch.nn.Hardswish / Hardsigmoid, d-li14's
-// h_swish / h_sigmoid): hard-sigmoid(x) = relu6(x + 3) / 6, hard-swish(x) = x * hard-sigmoid(x).
+// h_swish / h_sigmoid): hard-sigmoid(x) = relu6(x + 3) / 6, hard-swish(x) = x * hard-sigmoid(x)
+// (one kernel each where torchport registers one: src/backend/ops/hard-activations.ts).
 import * as tf from '@tensorflow/tfjs-core';
+import { hardSigmoid, hardSwish } from '../../backend/ops/hard-activations.js';
+
+export { hardSigmoid, hardSwish };
 
 export type Activation = 'linear' | 'relu' | 'hardswish';
-
-export function hardSigmoid<T extends tf.Tensor>(x: T): T {
-  return tf.div(tf.relu6(tf.add(x, 3)), 6);
-}
-
-export function hardSwish<T extends tf.Tensor>(x: T): T {
-  return tf.mul(x, hardSigmoid(x));
-}
 
 export function activate<T extends tf.Tensor>(x: T, activation: Activation): T {
   switch (activation) {
