@@ -4,7 +4,9 @@
 // kernels (the gradients stock wasm lacks, and faster replacements for slow ones).
 import * as tf from '@tensorflow/tfjs-core';
 import { ensureGradients } from './gradients.js';
+import type { BackendWasm as BackendWasmType } from '@tensorflow/tfjs-backend-wasm';
 import { registerWasmKernels } from './kernels/register.js';
+import { simdKernelsStatus } from './kernels/simd_product.js';
 import { classifyNativeLoadError } from './status.js';
 import { useThreadedWasm } from './threads.js';
 
@@ -54,11 +56,12 @@ async function useWasm(threads: number): Promise<BackendChoice> {
   }
   if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend failed to initialise');
   registerWasmKernels();
+  const kernels = simdKernelsStatus(tf.backend() as BackendWasmType);
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
   const count = wasm.getThreadsCount();
   return {
     name: 'wasm',
-    detail: `@tensorflow/tfjs-backend-wasm ${wasm.version_wasm} (${simd ? 'SIMD' : 'no SIMD'}, ${count} thread${count === 1 ? '' : 's'}${threadNote}) + torchport gradient kernels`,
+    detail: `@tensorflow/tfjs-backend-wasm ${wasm.version_wasm} (${simd ? 'SIMD' : 'no SIMD'}, ${count} thread${count === 1 ? '' : 's'}${threadNote}) + torchport kernels (gradients; ${kernels})`,
   };
 }
 

@@ -11,7 +11,7 @@ test('auto falls back past the missing tfjs-node packages to wasm with the kerne
   const choice = await selectBackend('auto');
   assert.equal(choice.name, 'wasm');
   assert.equal(tf.getBackend(), 'wasm');
-  assert.match(choice.detail, /^@tensorflow\/tfjs-backend-wasm 4\.22\.0 \(SIMD, 1 thread\) \+ torchport gradient kernels; skipped @tensorflow\/tfjs-node-gpu: not installed; @tensorflow\/tfjs-node: not installed$/);
+  assert.match(choice.detail, /^@tensorflow\/tfjs-backend-wasm 4\.22\.0 \(SIMD, 1 thread\) \+ torchport kernels \(gradients; relaxed-SIMD GEMM and depthwise\); skipped @tensorflow\/tfjs-node-gpu: not installed; @tensorflow\/tfjs-node: not installed$/);
   for (const kernel of ['Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput', 'UnsortedSegmentSum']) {
     assert.ok(tf.getKernel(kernel, 'wasm'), kernel);
   }

@@ -49,6 +49,14 @@ export interface Product {
 
 const single = (t: tf.TensorInfo) => tf.util.sizeFromShape(t.shape.slice(0, -2)) === 1;
 
+/** What torchport's SIMD kernels do on this wasm backend, in words (for the backend's description). */
+export function simdKernelsStatus(backend: BackendWasm): string {
+  if (!gemmSupported()) return 'no relaxed SIMD in this runtime: stock matMul and convolutions';
+  const memory = backendMemory(backend);
+  if (!memory || !heapGemm(memory)) return 'SIMD kernels unavailable: the threaded build shares its memory';
+  return 'relaxed-SIMD GEMM and depthwise';
+}
+
 /** Whether the SIMD GEMM takes an m x k x n product (the caller may then prepare its operands). */
 export function gemmTakes(m: number, k: number, n: number): boolean {
   return enabled && n % NR === 0 && k >= MIN_DEPTH && m * k * n >= MIN_MULTIPLY_ADDS && gemmSupported();
