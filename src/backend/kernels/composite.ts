@@ -5,6 +5,7 @@
 // (incRef, then dispose our tensor). The counts balance, so nothing leaks and nothing is freed
 // early. The engine keeps the tape off while a kernel runs, so the inner ops are not recorded.
 import * as tf from '@tensorflow/tfjs-core';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
 export type TensorMap = Record<string, tf.Tensor>;
 export type CompositeCompute = (inputs: TensorMap, attrs: tf.NamedAttrMap) => tf.Tensor;
@@ -52,4 +53,26 @@ export function withFastPath(fast: (args: KernelArgs) => KernelResult | undefine
     backendName: 'wasm',
     kernelFunc: (args) => fast(args) ?? stock.kernelFunc(args),
   });
+}
+
+/** A convolution computed another way: a result, or undefined to leave the case to the stock kernel. */
+export type ConvolutionPath = (backend: BackendWasm, x: tf.TensorInfo, filter: tf.TensorInfo, attrs: tf.NamedAttrMap, bias: tf.TensorInfo | undefined, relu: boolean) => tf.TensorInfo | undefined;
+
+/**
+ * Wrappers taking `path` for a plain convolution kernel (Conv2D, DepthwiseConv2dNative) and for its
+ * fused form (FusedConv2D, FusedDepthwiseConv2D) when that adds at most a bias and a ReLU.
+ */
+export function convolutionFastPaths(path: ConvolutionPath): { plain: ReturnType<typeof withFastPath>; fused: ReturnType<typeof withFastPath> } {
+  return {
+    plain: withFastPath((args) => {
+      const { x, filter } = args.inputs as { x: tf.TensorInfo; filter: tf.TensorInfo };
+      return path(args.backend as BackendWasm, x, filter, args.attrs ?? {}, undefined, false);
+    }),
+    fused: withFastPath((args) => {
+      const { x, filter, bias, preluActivationWeights } = args.inputs as Record<string, tf.TensorInfo | undefined>;
+      const activation = args.attrs?.activation;
+      if (!x || !filter || preluActivationWeights || (activation !== 'linear' && activation !== 'relu')) return undefined;
+      return path(args.backend as BackendWasm, x, filter, args.attrs ?? {}, bias, activation === 'relu');
+    }),
+  };
 }

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { HARD_SIGMOID, HARD_SWISH, hardActivation } from '../ops/hard-activations.js';
 import { hardActivationsModule } from '../simd/hard-activations-kernel.js';
-import { compileRelaxedSimd, instanceOnHeap } from '../simd/relaxed-simd.js';
+import { kernelOnHeap } from '../simd/relaxed-simd.js';
 import { backendMemory } from './wasm_heap.js';
 
 type Pass = (x: number, y: number, vectors: number) => void;
@@ -20,8 +20,7 @@ function wasmKernel(kernelName: string, swish: boolean): tf.KernelConfig {
       const xs = wasm.typedArrayFromHeap(x) as Float32Array;
       const ys = wasm.typedArrayFromHeap(out) as Float32Array;
       const memory = backendMemory(wasm);
-      const module = compileRelaxedSimd(hardActivationsModule);
-      const exports = memory && module ? instanceOnHeap(memory, module) : undefined;
+      const exports = memory && kernelOnHeap(memory, hardActivationsModule, (e) => e);
       const vectors = exports ? Math.floor(xs.length / 4) : 0;
       if (exports) (exports[swish ? 'hardSwish' : 'hardSigmoid'] as Pass)(xs.byteOffset, ys.byteOffset, vectors);
       hardActivation(xs, ys, vectors * 4, swish);

@@ -7,7 +7,7 @@
 // Convolutions the GEMM declines, and those whose im2col matrix would be large, go to XNNPACK.
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { withFastPath } from './composite.js';
+import { convolutionFastPaths } from './composite.js';
 import { gemmTakes, simdProduct } from './simd_product.js';
 
 interface ConvAttrs {
@@ -16,7 +16,6 @@ interface ConvAttrs {
   dataFormat: 'NHWC' | 'NCHW';
   dilations: number | [number, number];
   dimRoundingMode?: 'floor' | 'round' | 'ceil';
-  activation?: string;
 }
 
 /** im2col matrices above this many floats (64 MiB) are not built; XNNPACK runs the conv. */
@@ -72,14 +71,5 @@ function convolve(backend: BackendWasm, x: tf.TensorInfo, filter: tf.TensorInfo,
   return out;
 }
 
-export const simdConv2D = withFastPath((args) => {
-  const { x, filter } = args.inputs as { x: tf.TensorInfo; filter: tf.TensorInfo };
-  return convolve(args.backend as BackendWasm, x, filter, args.attrs as unknown as ConvAttrs, undefined, false);
-});
-
-export const simdFusedConv2D = withFastPath((args) => {
-  const { x, filter, bias, preluActivationWeights } = args.inputs as Record<string, tf.TensorInfo | undefined>;
-  const attrs = args.attrs as unknown as ConvAttrs;
-  if (!x || !filter || preluActivationWeights || (attrs.activation !== 'linear' && attrs.activation !== 'relu')) return undefined;
-  return convolve(args.backend as BackendWasm, x, filter, attrs, bias, attrs.activation === 'relu');
-});
+export const { plain: simdConv2D, fused: simdFusedConv2D } = convolutionFastPaths((backend, x, filter, attrs, bias, relu) =>
+  convolve(backend, x, filter, attrs as unknown as ConvAttrs, bias, relu));

@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { DEPTHWISE_CHANNEL_MULTIPLE, heapDepthwise } from '../simd/heap-depthwise.js';
-import { withFastPath } from './composite.js';
+import { convolutionFastPaths } from './composite.js';
 import { simdEnabled } from './simd_product.js';
 import { backendMemory } from './wasm_heap.js';
 
@@ -15,7 +15,6 @@ interface DepthwiseAttrs {
   dataFormat: 'NHWC' | 'NCHW';
   dilations: number | [number, number];
   dimRoundingMode?: 'floor' | 'round' | 'ceil';
-  activation?: string;
 }
 
 function depthwise(backend: BackendWasm, x: tf.TensorInfo, filter: tf.TensorInfo, attrs: DepthwiseAttrs, bias: tf.TensorInfo | undefined, relu: boolean): tf.TensorInfo | undefined {
@@ -48,14 +47,5 @@ function depthwise(backend: BackendWasm, x: tf.TensorInfo, filter: tf.TensorInfo
   return out;
 }
 
-export const simdDepthwise = withFastPath((args) => {
-  const { x, filter } = args.inputs as { x: tf.TensorInfo; filter: tf.TensorInfo };
-  return depthwise(args.backend as BackendWasm, x, filter, args.attrs as unknown as DepthwiseAttrs, undefined, false);
-});
-
-export const simdFusedDepthwise = withFastPath((args) => {
-  const { x, filter, bias, preluActivationWeights } = args.inputs as Record<string, tf.TensorInfo | undefined>;
-  const attrs = args.attrs as unknown as DepthwiseAttrs;
-  if (!x || !filter || preluActivationWeights || (attrs.activation !== 'linear' && attrs.activation !== 'relu')) return undefined;
-  return depthwise(args.backend as BackendWasm, x, filter, attrs, bias, attrs.activation === 'relu');
-});
+export const { plain: simdDepthwise, fused: simdFusedDepthwise } = convolutionFastPaths((backend, x, filter, attrs, bias, relu) =>
+  depthwise(backend, x, filter, attrs as unknown as DepthwiseAttrs, bias, relu));

@@ -1,5 +1,5 @@
 // One product on the wasm heap through torchport's relaxed-SIMD GEMM (src/backend/simd), for the
-// kernels that are products underneath (BatchMatMul, _FusedMatMul, 1x1 convolutions): about 1.8x
+// kernels that are products underneath (BatchMatMul, _FusedMatMul, convolutions): about 1.8x
 // the speed of XNNPACK's GEMM on the Faster R-CNN box head (fc6, 150 x 12544 x 1024: ~100 ms
 // instead of 164). Transposed operands cost nothing: both are packed from either layout.
 // It declines (returns undefined, and the caller runs the stock kernel) for other dtypes, batched
@@ -23,7 +23,7 @@ const MIN_DEPTH = 32;
 let enabled = true;
 const packedRight = new PackedRightOperands();
 
-/** Turns the SIMD GEMM path off or on (for benchmarks that compare it with the stock kernels). */
+/** Turns torchport's SIMD GEMM and depthwise kernels off or on (for A/B runs against the stock kernels). */
 export function setSimdGemm(on: boolean): void {
   enabled = on;
 }

@@ -1,7 +1,7 @@
 // Runs the generated depthwise convolution (depthwise-kernel.ts) on the wasm backend's heap, one
 // output row per call: the rows of the filter that fall inside the input are chosen here.
 import { BLOCK_VECTORS, depthwiseModule } from './depthwise-kernel.js';
-import { compileRelaxedSimd, instanceOnHeap } from './relaxed-simd.js';
+import { kernelOnHeap } from './relaxed-simd.js';
 
 type Row = (x: number, w: number, bias: number, out: number, outWidth: number, channels: number, stride: number, kw: number, padLeft: number, inWidth: number, rows: number, relu: number) => void;
 
@@ -48,14 +48,5 @@ export class HeapDepthwise {
   }
 }
 
-const instances = new WeakMap<WebAssembly.Exports, HeapDepthwise>();
-
 /** The depthwise kernel over `memory`, or undefined where relaxed SIMD is unavailable or the memory cannot be imported. */
-export function heapDepthwise(memory: WebAssembly.Memory): HeapDepthwise | undefined {
-  const module = compileRelaxedSimd(depthwiseModule);
-  const exports = module && instanceOnHeap(memory, module);
-  if (!exports) return undefined;
-  let kernel = instances.get(exports);
-  if (!kernel) instances.set(exports, (kernel = new HeapDepthwise(exports)));
-  return kernel;
-}
+export const heapDepthwise = (memory: WebAssembly.Memory): HeapDepthwise | undefined => kernelOnHeap(memory, depthwiseModule, (exports) => new HeapDepthwise(exports));

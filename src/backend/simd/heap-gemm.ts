@@ -1,6 +1,6 @@
 // Runs the relaxed-SIMD GEMM on the wasm backend's own heap: the module is instantiated over the
 // backend's exported memory, so operands and results are addressed in place, with no copies.
-import { compileRelaxedSimd, instanceOnHeap } from './relaxed-simd.js';
+import { compileRelaxedSimd, kernelOnHeap } from './relaxed-simd.js';
 import { gemmModule, MR, NR } from './gemm-kernel.js';
 
 type Gemm = (a: number, aTile: number, b: number, bPanel: number, c: number, ldc: number, depth: number, mTiles: number, nPanels: number, accumulate: number, bias: number, relu: number) => void;
@@ -90,17 +90,8 @@ export class HeapGemm {
   }
 }
 
-const instances = new WeakMap<WebAssembly.Exports, HeapGemm>();
-
 /** Whether this runtime can run the GEMM at all (relaxed SIMD). */
 export const gemmSupported = (): boolean => compileRelaxedSimd(gemmModule) !== null;
 
 /** The GEMM over `memory`, or undefined where relaxed SIMD is unavailable or the memory cannot be imported. */
-export function heapGemm(memory: WebAssembly.Memory): HeapGemm | undefined {
-  const module = compileRelaxedSimd(gemmModule);
-  const exports = module && instanceOnHeap(memory, module);
-  if (!exports) return undefined;
-  let gemm = instances.get(exports);
-  if (!gemm) instances.set(exports, (gemm = new HeapGemm(exports)));
-  return gemm;
-}
+export const heapGemm = (memory: WebAssembly.Memory): HeapGemm | undefined => kernelOnHeap(memory, gemmModule, (exports) => new HeapGemm(exports));

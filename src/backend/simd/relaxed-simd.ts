@@ -24,7 +24,7 @@ const instances = new WeakMap<WebAssembly.Memory, Map<WebAssembly.Module, WebAss
  * The exports of `module` instantiated over `memory` (once per pair), or undefined where it cannot
  * link: the threaded wasm build shares its memory, which these modules do not import.
  */
-export function instanceOnHeap(memory: WebAssembly.Memory, module: WebAssembly.Module): WebAssembly.Exports | undefined {
+function instanceOnHeap(memory: WebAssembly.Memory, module: WebAssembly.Module): WebAssembly.Exports | undefined {
   const byModule = instances.get(memory) ?? new Map<WebAssembly.Module, WebAssembly.Exports | null>();
   instances.set(memory, byModule);
   let exports = byModule.get(module);
@@ -37,4 +37,18 @@ export function instanceOnHeap(memory: WebAssembly.Memory, module: WebAssembly.M
     byModule.set(module, exports);
   }
   return exports ?? undefined;
+}
+
+const kernels = new WeakMap<WebAssembly.Exports, unknown>();
+
+/**
+ * The kernel object `make` builds over the module `generate` emits, instantiated over `memory`
+ * (one per memory), or undefined where relaxed SIMD or the memory is unavailable.
+ */
+export function kernelOnHeap<K>(memory: WebAssembly.Memory, generate: () => Uint8Array<ArrayBuffer>, make: (exports: WebAssembly.Exports) => K): K | undefined {
+  const module = compileRelaxedSimd(generate);
+  const exports = module && instanceOnHeap(memory, module);
+  if (!exports) return undefined;
+  if (!kernels.has(exports)) kernels.set(exports, make(exports));
+  return kernels.get(exports) as K;
 }
