@@ -2,10 +2,11 @@
 // wasm DepthwiseConv2dNative and FusedDepthwiseConv2D kernels) gives the cpu backend's results over
 // filter sizes, strides, paddings (where borders drop taps), channel blocks of 8 and 16, batches,
 // bias and ReLU; and the convolutions it declines (dilation, channel multipliers, channel counts
-// that are not a multiple of 8) still match through XNNPACK.
+// that are not a multiple of 8) still match through XNNPACK; and these kernels leak no buffers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
+import { hardSwish } from '../../src/backend/ops/hard-activations.js';
 import { onBackend, pick, randomValues, relativeError, rng } from './helpers.js';
 
 test('SIMD depthwise convolutions on wasm match cpu over filters, strides, paddings and channels', async () => {
@@ -49,4 +50,21 @@ test('depthwise convolutions the SIMD kernel declines still match cpu', async ()
   const want = await onBackend('cpu', run);
   const got = await onBackend('wasm', run);
   want.forEach((v, i) => assert.ok(relativeError(got[i], v) <= 1e-5, `case ${i}: ${relativeError(got[i], v)}`));
+});
+
+test('the SIMD convolution, depthwise and hard-activation kernels leave no buffers behind on wasm', async () => {
+  const rand = rng(83);
+  await onBackend('wasm', () => tf.zeros([1]));
+  const x = tf.tensor4d(randomValues(rand, 2 * 12 * 12 * 64), [2, 12, 12, 64]);
+  const buffers = () => tf.engine().backend.numDataIds();
+  const before = buffers();
+  for (let i = 0; i < 2; i++) {
+    tf.tidy(() => {
+      const conv = tf.fused.conv2d({ x, filter: tf.ones([3, 3, 64, 64]), strides: 1, pad: 1, bias: tf.zeros([64]), activation: 'relu' }); // im2col
+      const dw = tf.fused.depthwiseConv2d({ x: conv, filter: tf.ones([5, 5, 64, 1]), strides: 2, pad: 2, bias: tf.zeros([64]), activation: 'relu' });
+      return hardSwish(dw).dataSync();
+    });
+  }
+  assert.equal(buffers(), before);
+  x.dispose();
 });
