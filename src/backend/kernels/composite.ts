@@ -55,8 +55,17 @@ export function withFastPath(fast: (args: KernelArgs) => KernelResult | undefine
   });
 }
 
+/** The attributes of tfjs's convolution kernels (plain, fused and depthwise). */
+export interface ConvolutionAttrs {
+  strides: number | [number, number];
+  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+  dataFormat: 'NHWC' | 'NCHW';
+  dilations: number | [number, number];
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+}
+
 /** A convolution computed another way: a result, or undefined to leave the case to the stock kernel. */
-export type ConvolutionPath = (backend: BackendWasm, x: tf.TensorInfo, filter: tf.TensorInfo, attrs: tf.NamedAttrMap, bias: tf.TensorInfo | undefined, relu: boolean) => tf.TensorInfo | undefined;
+export type ConvolutionPath = (backend: BackendWasm, x: tf.TensorInfo, filter: tf.TensorInfo, attrs: ConvolutionAttrs, bias: tf.TensorInfo | undefined, relu: boolean) => tf.TensorInfo | undefined;
 
 /**
  * Wrappers taking `path` for a plain convolution kernel (Conv2D, DepthwiseConv2dNative) and for its
@@ -66,13 +75,13 @@ export function convolutionFastPaths(path: ConvolutionPath): { plain: ReturnType
   return {
     plain: withFastPath((args) => {
       const { x, filter } = args.inputs as { x: tf.TensorInfo; filter: tf.TensorInfo };
-      return path(args.backend as BackendWasm, x, filter, args.attrs ?? {}, undefined, false);
+      return path(args.backend as BackendWasm, x, filter, args.attrs as unknown as ConvolutionAttrs, undefined, false);
     }),
     fused: withFastPath((args) => {
       const { x, filter, bias, preluActivationWeights } = args.inputs as Record<string, tf.TensorInfo | undefined>;
       const activation = args.attrs?.activation;
       if (!x || !filter || preluActivationWeights || (activation !== 'linear' && activation !== 'relu')) return undefined;
-      return path(args.backend as BackendWasm, x, filter, args.attrs ?? {}, bias, activation === 'relu');
+      return path(args.backend as BackendWasm, x, filter, args.attrs as unknown as ConvolutionAttrs, bias, activation === 'relu');
     }),
   };
 }

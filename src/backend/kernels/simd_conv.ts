@@ -7,16 +7,8 @@
 // Convolutions the GEMM declines, and those whose im2col matrix would be large, go to XNNPACK.
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { convolutionFastPaths } from './composite.js';
+import { convolutionFastPaths, type ConvolutionAttrs } from './composite.js';
 import { gemmTakes, simdProduct } from './simd_product.js';
-
-interface ConvAttrs {
-  strides: number | [number, number];
-  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-  dataFormat: 'NHWC' | 'NCHW';
-  dilations: number | [number, number];
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
-}
 
 /** im2col matrices above this many floats (64 MiB) are not built; XNNPACK runs the conv. */
 const MAX_COLUMNS_FLOATS = 1 << 24;
@@ -44,7 +36,7 @@ function im2col(heap: Float32Array, src: number, dst: number, info: tf.backend_u
   }
 }
 
-function convolve(backend: BackendWasm, x: tf.TensorInfo, filter: tf.TensorInfo, attrs: ConvAttrs, bias: tf.TensorInfo | undefined, relu: boolean): tf.TensorInfo | undefined {
+function convolve(backend: BackendWasm, x: tf.TensorInfo, filter: tf.TensorInfo, attrs: ConvolutionAttrs, bias: tf.TensorInfo | undefined, relu: boolean): tf.TensorInfo | undefined {
   if (x.shape.length !== 4 || attrs.dataFormat !== 'NHWC' || x.dtype !== 'float32') return undefined;
   const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filter.shape as [number, number, number, number], attrs.strides, attrs.dilations, attrs.pad, attrs.dimRoundingMode);
   const { batchSize, outHeight, outWidth, inChannels, outChannels, filterHeight, filterWidth, strideHeight, strideWidth, padInfo } = info;
@@ -71,5 +63,4 @@ function convolve(backend: BackendWasm, x: tf.TensorInfo, filter: tf.TensorInfo,
   return out;
 }
 
-export const { plain: simdConv2D, fused: simdFusedConv2D } = convolutionFastPaths((backend, x, filter, attrs, bias, relu) =>
-  convolve(backend, x, filter, attrs as unknown as ConvAttrs, bias, relu));
+export const { plain: simdConv2D, fused: simdFusedConv2D } = convolutionFastPaths(convolve);

@@ -5,19 +5,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { DEPTHWISE_CHANNEL_MULTIPLE, heapDepthwise } from '../simd/heap-depthwise.js';
-import { convolutionFastPaths } from './composite.js';
+import { convolutionFastPaths, type ConvolutionAttrs } from './composite.js';
 import { simdEnabled } from './simd_product.js';
 import { backendMemory } from './wasm_heap.js';
 
-interface DepthwiseAttrs {
-  strides: number | [number, number];
-  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-  dataFormat: 'NHWC' | 'NCHW';
-  dilations: number | [number, number];
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
-}
-
-function depthwise(backend: BackendWasm, x: tf.TensorInfo, filter: tf.TensorInfo, attrs: DepthwiseAttrs, bias: tf.TensorInfo | undefined, relu: boolean): tf.TensorInfo | undefined {
+function depthwise(backend: BackendWasm, x: tf.TensorInfo, filter: tf.TensorInfo, attrs: ConvolutionAttrs, bias: tf.TensorInfo | undefined, relu: boolean): tf.TensorInfo | undefined {
   if (!simdEnabled() || x.shape.length !== 4 || x.dtype !== 'float32' || filter.dtype !== 'float32' || attrs.dataFormat !== 'NHWC') return undefined;
   if (bias && (bias.dtype !== 'float32' || tf.util.sizeFromShape(bias.shape) !== x.shape[3])) return undefined;
   const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filter.shape as [number, number, number, number], attrs.strides, attrs.dilations, attrs.pad, attrs.dimRoundingMode, true);
@@ -47,5 +39,4 @@ function depthwise(backend: BackendWasm, x: tf.TensorInfo, filter: tf.TensorInfo
   return out;
 }
 
-export const { plain: simdDepthwise, fused: simdFusedDepthwise } = convolutionFastPaths((backend, x, filter, attrs, bias, relu) =>
-  depthwise(backend, x, filter, attrs as unknown as DepthwiseAttrs, bias, relu));
+export const { plain: simdDepthwise, fused: simdFusedDepthwise } = convolutionFastPaths(depthwise);
