@@ -31,7 +31,7 @@ try {
   const image = { height: 320, width: 320, data: img.data as Uint8Array };
 
   const rows: Array<[string, Timing]> = [['PyTorch CPU (1 thread, OpenBLAS)', torch]];
-  // wasm twice: with torchport's SIMD GEMM, and with XNNPACK's GEMM alone (the stock matMul)
+  // wasm twice: with torchport's SIMD GEMM and depthwise kernels, and with XNNPACK's in their place
   const variants: Array<[BackendRequest, boolean]> = [['wasm', true], ['wasm', false], ['cpu', false]];
   for (const [backend, simd] of variants) {
     const choice = await selectBackend(backend);
@@ -49,7 +49,7 @@ try {
     }
     tf.dispose(Object.values(detector.weights));
     times.sort((a, b) => a - b);
-    const gemm = backend === 'wasm' ? (simd ? ', SIMD GEMM' : ', XNNPACK GEMM only') : '';
+    const gemm = backend === 'wasm' ? (simd ? ', SIMD kernels' : ', XNNPACK GEMM and depthwise') : '';
     rows.push([`torchport, tfjs ${choice.name}${gemm}`, { ms: times[Math.floor(times.length / 2)], min_ms: times[0], runs, detections }]);
   }
   console.log('| runtime | median ms / image | best ms | runs | ratio to PyTorch (median) | detections |');

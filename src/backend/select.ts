@@ -3,8 +3,8 @@
 // imported dynamically and their absence is normal. Selecting wasm also registers torchport's wasm
 // kernels (the gradients stock wasm lacks, and faster replacements for slow ones).
 import * as tf from '@tensorflow/tfjs-core';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { ensureGradients } from './gradients.js';
-import type { BackendWasm as BackendWasmType } from '@tensorflow/tfjs-backend-wasm';
 import { registerWasmKernels } from './kernels/register.js';
 import { simdKernelsStatus } from './kernels/simd_product.js';
 import { classifyNativeLoadError } from './status.js';
@@ -56,7 +56,7 @@ async function useWasm(threads: number): Promise<BackendChoice> {
   }
   if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend failed to initialise');
   registerWasmKernels();
-  const kernels = simdKernelsStatus(tf.backend() as BackendWasmType);
+  const kernels = simdKernelsStatus(tf.backend() as BackendWasm);
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
   const count = wasm.getThreadsCount();
   return {

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import { hardSigmoid, hardSwish } from '../../src/backend/ops/hard-activations.js';
+import { HARD_SIGMOID, HARD_SWISH, hardSigmoid, hardSwish } from '../../src/backend/ops/hard-activations.js';
 import { onBackend, randomValues, rng } from './helpers.js';
 
 const composedSigmoid = (x: tf.Tensor) => tf.div(tf.relu6(tf.add(x, 3)), 6);
@@ -27,5 +27,7 @@ test('hard-sigmoid and hard-swish kernels equal the composed ops exactly, values
       assert.deepEqual([...y], [...yWant], `${name} values on ${backend}`);
       assert.deepEqual([...dx], [...dxWant], `${name} gradients on ${backend}`);
     }
+    // the comparison above is kernel against ops only if the kernels ran
+    for (const kernel of [HARD_SIGMOID, HARD_SWISH]) assert.ok(tf.getKernel(kernel, backend), `${kernel} registered for ${backend}`);
   }
 });

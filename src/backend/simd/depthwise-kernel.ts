@@ -1,8 +1,8 @@
 // Generates torchport's depthwise convolution module (NHWC, channel multiplier 1, dilation 1):
 // `depthwiseRow${v}` computes one output row, vectorised over channels in blocks of 4·v with v
 // independent fused multiply-add chains, and takes only the taps that fall inside the input (so
-// padding costs nothing). XNNPACK's wasm depthwise kernels ran MobileNetV3's layers at 5-8 GFLOP/s
-// on the project machine.
+// padding costs nothing). XNNPACK's wasm depthwise kernels ran MobileNetV3's layers at 3-8 GFLOP/s
+// on the project machine (tf.profile, batch 8).
 import { encodeModule, FunctionBody, I32, V128, type ExportedFunction } from './wasm-encoder.js';
 
 /** Vectors per channel block: 4 (16 channels) where the channel count allows, else 2. */

@@ -1,9 +1,9 @@
 // Generates torchport's GEMM module: C += A · B with B packed in panels of `NR` columns (for each
 // depth step, the panel's NR values, contiguous) and A packed in tiles of `MR` rows (the same, by
 // rows), so both stream through the caches in order whatever their layout in the tensor. Each
-// register tile keeps mr x NR accumulators for a whole depth
-// block and multiplies with relaxed-SIMD fused multiply-add: on x86 with FMA that is twice the
-// arithmetic per instruction of the multiply-then-add XNNPACK kernels inside tfjs's wasm backend.
+// register tile keeps mr x NR accumulators for a whole depth block and multiplies with
+// relaxed-SIMD fused multiply-add: on x86 with FMA that is twice the arithmetic per instruction
+// of the multiply-then-add XNNPACK kernels inside tfjs's wasm backend.
 // Tile sizes were measured on the project machine (V8 11.3, 16 xmm registers): 4 x 8 keeps every
 // accumulator in a register; 6 x 8, 4 x 12 or unrolled depth loops spill and run at half speed.
 import { encodeModule, FunctionBody, I32, V128, type ExportedFunction } from './wasm-encoder.js';

@@ -18,37 +18,25 @@ export function compileRelaxedSimd(generate: () => Uint8Array<ArrayBuffer>): Web
   return module;
 }
 
-const instances = new WeakMap<WebAssembly.Memory, Map<WebAssembly.Module, WebAssembly.Exports | null>>();
-
-/**
- * The exports of `module` instantiated over `memory` (once per pair), or undefined where it cannot
- * link: the threaded wasm build shares its memory, which these modules do not import.
- */
-function instanceOnHeap(memory: WebAssembly.Memory, module: WebAssembly.Module): WebAssembly.Exports | undefined {
-  const byModule = instances.get(memory) ?? new Map<WebAssembly.Module, WebAssembly.Exports | null>();
-  instances.set(memory, byModule);
-  let exports = byModule.get(module);
-  if (exports === undefined) {
-    try {
-      exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
-    } catch {
-      exports = null;
-    }
-    byModule.set(module, exports);
-  }
-  return exports ?? undefined;
-}
-
-const kernels = new WeakMap<WebAssembly.Exports, unknown>();
+const kernels = new WeakMap<WebAssembly.Memory, Map<() => Uint8Array<ArrayBuffer>, unknown>>();
 
 /**
  * The kernel object `make` builds over the module `generate` emits, instantiated over `memory`
- * (one per memory), or undefined where relaxed SIMD or the memory is unavailable.
+ * (once per pair), or undefined where relaxed SIMD is unavailable or the memory cannot be
+ * imported (the threaded wasm build shares its memory, which these modules do not import).
  */
 export function kernelOnHeap<K>(memory: WebAssembly.Memory, generate: () => Uint8Array<ArrayBuffer>, make: (exports: WebAssembly.Exports) => K): K | undefined {
-  const module = compileRelaxedSimd(generate);
-  const exports = module && instanceOnHeap(memory, module);
-  if (!exports) return undefined;
-  if (!kernels.has(exports)) kernels.set(exports, make(exports));
-  return kernels.get(exports) as K;
+  const byModule = kernels.get(memory) ?? new Map<() => Uint8Array<ArrayBuffer>, unknown>();
+  kernels.set(memory, byModule);
+  if (!byModule.has(generate)) {
+    const module = compileRelaxedSimd(generate);
+    let kernel: K | null = null;
+    try {
+      if (module) kernel = make(new WebAssembly.Instance(module, { env: { memory } }).exports);
+    } catch {
+      // cannot link: the kernel stays null and the stock kernels run
+    }
+    byModule.set(generate, kernel);
+  }
+  return (byModule.get(generate) ?? undefined) as K | undefined;
 }
