@@ -6,6 +6,7 @@ import { makeGlobalResolver, RefusedGlobalError } from './globals.js';
 import { readLegacyCheckpoint } from './legacy.js';
 import { materialiseAll } from './materialise.js';
 import { PickleError, unpickle } from './pickle.js';
+import { looksLikeSafetensors, readSafetensors } from './safetensors.js';
 import { openZipCheckpoint } from './zip.js';
 
 export interface ReadOptions {
@@ -16,7 +17,7 @@ export interface ReadOptions {
 export interface CheckpointFile {
   /** The top-level Python object: dicts are Maps, tensors are CheckpointTensors. */
   object: unknown;
-  format: 'zip' | 'legacy';
+  format: 'zip' | 'legacy' | 'safetensors';
   /** Pickle protocol of the object's pickle. */
   protocol: number;
   /** Zip: archive member names. Legacy: storage keys in file order. */
@@ -55,6 +56,10 @@ function readBuffer(buf: Buffer, name: string, opts: ReadOptions, owned: boolean
   try {
     let parsed: Omit<CheckpointFile, 'warnings'>;
     if (buf.length === 0) throw new InputError('is empty', name);
+    if (name.endsWith('.safetensors') || looksLikeSafetensors(buf)) {
+      const st = readSafetensors(buf, name);
+      return { object: st.tensors, format: 'safetensors', protocol: 0, records: [...st.tensors.keys()].map(String), warnings: [] };
+    }
     if (buf.length >= 4 && buf.readUInt32LE(0) === 0x04034b50) {
       const zip = openZipCheckpoint(buf, name);
       where = zip.pickleName;

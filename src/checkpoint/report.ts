@@ -18,7 +18,7 @@ export interface GroupRow { pattern: string; dtypes: string[]; tensors: number; 
 
 export interface InspectReport {
   file: string;
-  format: 'zip' | 'legacy';
+  format: 'zip' | 'legacy' | 'safetensors';
   protocol: number;
   records: number;
   /** What wrapped the weights: 'state_dict' | 'model' | 'raw' | the key. */
