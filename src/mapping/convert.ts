@@ -13,12 +13,26 @@ import type { Mapping, ModelOptions } from './types.js';
 
 export const TORCHPORT_VERSION = '0.1.0';
 
-/** What `convert` records in model.json's userDefinedMetadata.torchport. */
+/**
+ * What a model folder records in model.json's userDefinedMetadata.torchport. `convert` and
+ * fine-tuning checkpoints (`latest/`, `best/`) write the same kind of folder: the model name and
+ * options (or, for a detector built from a config, the whole detector config), class names, and
+ * where the weights came from.
+ */
 export interface ConvertedMetadata {
+  /** A registered backbone or named detector; with `config`, the detector type (e.g. 'FasterRCNN'). */
   model: string;
   options: ModelOptions;
-  mapping: string;
-  source: { file: string; sha256: string; bytes: number };
+  /** The whole detector config (a FasterRCNNConfig) when the model was built from a config file. */
+  config?: Record<string, unknown>;
+  /** Foreground class names in label order. */
+  classNames?: string[];
+  /** The mapping the weights were converted with (`convert`). */
+  mapping?: string;
+  /** The PyTorch checkpoint the weights were converted from (`convert`). */
+  source?: { file: string; sha256: string; bytes: number };
+  /** What wrote the folder from what: e.g. `{ by: 'torchport finetune', config: 'cfg.js', epoch: 3 }`. */
+  provenance?: Record<string, unknown>;
   /** Parameters the checkpoint did not provide (only with allowMissing): initialised when loaded. */
   missing: string[];
 }
@@ -83,13 +97,16 @@ export async function convertCheckpoint(path: string, outDir: string, opts: Conv
   return { report, notes: mapped.notes, written: true, files };
 }
 
-/** Reads the metadata `convert` left in a folder's model.json. */
+/** Reads the metadata a model folder (from `convert` or a fine-tuning checkpoint) keeps in model.json. */
 export function readConvertedMetadata(modelJson: { userDefinedMetadata?: Record<string, unknown> }, dir: string): ConvertedMetadata {
   const meta = modelJson.userDefinedMetadata?.torchport as ConvertedMetadata | undefined;
-  if (!meta || typeof meta.model !== 'string' || typeof meta.options !== 'object') {
-    throw new InputError('model.json has no torchport metadata (userDefinedMetadata.torchport); was it written by `torchport convert`?', dir);
+  if (!meta || typeof meta.model !== 'string' || typeof meta.options !== 'object' || (meta.config !== undefined && typeof meta.config !== 'object')) {
+    throw new InputError(
+      'model.json has no torchport metadata (userDefinedMetadata.torchport): not a model folder written by `torchport convert` or `torchport finetune`',
+      dir,
+    );
   }
-  return meta;
+  return { ...meta, missing: Array.isArray(meta.missing) ? meta.missing : [] };
 }
 
 export interface LoadConvertedOptions {

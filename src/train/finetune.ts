@@ -18,6 +18,7 @@ import { evaluateDataset } from '../eval/evaluate.js';
 import { writeMetrics } from '../eval/metrics.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import type { FasterRCNN } from '../models/detection/faster-rcnn.js';
+import { detectorFolderMetadata } from '../models/detectors/load.js';
 import type { DetectionBatch } from '../models/detection/training/faster-rcnn-train.js';
 import { detectorTrainable, detectorVariables, toDetectionBatch } from '../models/detection/training/trainable.js';
 import { loadInitialWeights } from './init-weights.js';
@@ -134,7 +135,13 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
     lrAt,
     maxEpochs: cfg.trainCfg.maxEpochs,
     workDir,
-    checkpointMeta: { format: 'torchport-checkpoint', generatedBy: 'torchport finetune', convertedBy: 'torchport', userDefinedMetadata: { config: loaded.file } },
+    checkpointMeta: {
+      format: 'torchport-checkpoint',
+      generatedBy: 'torchport finetune',
+      convertedBy: 'torchport',
+      // a model folder like `convert`'s: detect, eval, forward and export load it without the config
+      userDefinedMetadata: { config: loaded.file, torchport: detectorFolderMetadata(detector.config, cfg.model.type, { by: 'torchport finetune', config: loaded.file }) },
+    },
     gradClip: cfg.clipGrad ?? undefined,
     evaluate,
     evalInterval: cfg.trainCfg.valInterval,

@@ -1,4 +1,4 @@
-// `torchport detect MODEL_DIR IMAGE...`: run a converted detector on PNG/JPEG images; print a
+// `torchport detect MODEL_DIR IMAGE...`: run a detector model folder (converted or fine-tuned) on PNG/JPEG images; print a
 // table (or JSON), optionally write the images with their detections drawn.
 import type { CommandModule } from 'yargs';
 
@@ -16,7 +16,7 @@ const command: CommandModule<object, DetectArgs> = {
   describe: 'run a converted detector on PNG/JPEG images',
   builder: (y) =>
     y
-      .positional('model', { type: 'string', demandOption: true, describe: 'folder written by `torchport convert` for a detector' })
+      .positional('model', { type: 'string', demandOption: true, describe: 'detector model folder: `torchport convert` output or a fine-tuning checkpoint (WORK_DIR/best)' })
       .positional('images', { type: 'string', array: true, demandOption: true, describe: 'PNG or JPEG files' })
       .option('json', { type: 'boolean', describe: 'print [{image, detections: [{label, labelId, score, box}]}] as JSON' })
       .option('out', { type: 'string', describe: 'folder to write each image with its detections drawn (PNG)' })

@@ -21,7 +21,7 @@ const command: CommandModule<object, EvalArgs> = {
   builder: (y) =>
     y
       .option('config', { type: 'string', demandOption: true, describe: 'fine-tuning config file (.js or .json)' })
-      .option('checkpoint', { type: 'string', demandOption: true, describe: 'training checkpoint folder (e.g. WORK_DIR/best)' })
+      .option('checkpoint', { type: 'string', demandOption: true, describe: 'model folder: a fine-tuning checkpoint (e.g. WORK_DIR/best) or `torchport convert` output' })
       .option('data', { type: 'string', describe: 'dataset root in COCO layout (sets data.root)' })
       .option('work-dir', { type: 'string', describe: 'where metrics.json goes (default: the config\'s workDir)' })
       .option('cfg-options', { type: 'string', array: true, describe: 'config overrides KEY=VALUE (e.g. data.valBatchSize=2)' })
@@ -45,7 +45,7 @@ const command: CommandModule<object, EvalArgs> = {
     const cfg = validateConfig(loaded.config, loaded.file);
     if (cfg.data.root === null) throw new InputError('data.root is not set: pass --data DIR or set data.root in the config', loaded.file);
     const weightsFile = join(argv.checkpoint, 'model.json');
-    if (!existsSync(weightsFile)) throw new InputError('not a training checkpoint (model.json missing)', argv.checkpoint);
+    if (!existsSync(weightsFile)) throw new InputError('not a model folder (model.json missing)', argv.checkpoint);
     const { selectBackend } = await import('../../backend/select.js');
     const backend = await selectBackend(cfg.backend);
     process.stderr.write(`backend: ${backend.name} (${backend.detail})\n`);

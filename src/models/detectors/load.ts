@@ -1,14 +1,17 @@
-// Loading a detector: from a PyTorch checkpoint through the mapping engine, or from a folder that
-// `torchport convert` wrote. Parameters the source lacks (e.g. a backbone-only checkpoint loaded
-// into a detector) are freshly initialised, on purpose, and listed in `initialised`.
+// Loading a detector: from a PyTorch checkpoint through the mapping engine, or from a model folder
+// (`torchport convert` output or a fine-tuning checkpoint). Parameters the source lacks (e.g. a
+// backbone-only checkpoint loaded into a detector) are freshly initialised, on purpose, and listed
+// in `initialised`.
 import * as tf from '@tensorflow/tfjs-core';
 import { InputError } from '../../errors.js';
 import { readTfjsWeights } from '../../io/tfjs-weights.js';
 import { applyPlan, type NamedWeight } from '../../mapping/apply.js';
-import { readConvertedMetadata } from '../../mapping/convert.js';
+import { readConvertedMetadata, type ConvertedMetadata } from '../../mapping/convert.js';
 import { mapCheckpoint, type MapCheckpointOptions, type MappedCheckpoint } from '../../mapping/pipeline.js';
+import type { FasterRCNNConfig } from '../detection/config.js';
 import { createFasterRCNN, type FasterRCNN } from '../detection/faster-rcnn.js';
 import type { WeightMap } from '../layers/weights.js';
+import { detectors } from './registry.js';
 import { DETECTOR_MODELS, torchvisionDetectorConfig, type DetectorModelOptions } from './torchvision.js';
 
 export interface LoadedDetector {
@@ -24,7 +27,10 @@ export interface LoadedDetector {
 /** Builds the detector and fills a WeightMap from converted weights, initialising the rest. */
 export function assembleDetector(name: string, options: DetectorModelOptions, named: NamedWeight[], seed = 0, where?: string): LoadedDetector {
   if (!DETECTOR_MODELS.includes(name)) throw new InputError(`model '${name}' is not a detector (known: ${DETECTOR_MODELS.join(', ')})`, where);
-  const model = createFasterRCNN(torchvisionDetectorConfig(name, options));
+  return fillDetector(createFasterRCNN(torchvisionDetectorConfig(name, options)), name, options, named, seed, where);
+}
+
+function fillDetector(model: FasterRCNN, name: string, options: DetectorModelOptions, named: NamedWeight[], seed: number, where?: string): LoadedDetector {
   const specs = new Map(model.specs.map((s) => [s.name, s]));
   const weights: WeightMap = {};
   for (const w of named) {
@@ -58,9 +64,32 @@ export function loadDetectorCheckpoint(path: string, opts: MapCheckpointOptions 
   return { ...assembleDetector(best.model, best.options as DetectorModelOptions, named, 0, path), mapped };
 }
 
-/** A folder written by `torchport convert` for a detector model. */
+/**
+ * The metadata a detector's model folder carries when the detector was built from a config (a
+ * fine-tuning checkpoint): the whole config, so the folder loads without the config file.
+ */
+export function detectorFolderMetadata(config: FasterRCNNConfig, type: string, provenance: Record<string, unknown>): ConvertedMetadata {
+  return { model: type, options: {}, config: config as unknown as Record<string, unknown>, classNames: config.classNames, provenance, missing: [] };
+}
+
+/** The detector a model folder's metadata describes (named with options, or a whole config). */
+export function detectorFromMetadata(meta: ConvertedMetadata, dir?: string): { model: FasterRCNN; name: string; options: DetectorModelOptions } {
+  if (meta.config) {
+    if (!detectors.has(meta.model)) throw new InputError(`model '${meta.model}' is not a registered detector (known: ${detectors.names().join(', ')})`, dir);
+    const config = { ...(meta.config as unknown as FasterRCNNConfig) };
+    if (meta.classNames) config.classNames = meta.classNames;
+    return { model: detectors.get(meta.model)(config), name: meta.model, options: {} };
+  }
+  if (!DETECTOR_MODELS.includes(meta.model)) throw new InputError(`model '${meta.model}' is not a detector (known: ${DETECTOR_MODELS.join(', ')})`, dir);
+  const options = { ...(meta.options as DetectorModelOptions) };
+  if (meta.classNames && !options.classNames) options.classNames = meta.classNames;
+  return { model: createFasterRCNN(torchvisionDetectorConfig(meta.model, options)), name: meta.model, options };
+}
+
+/** A detector model folder: `torchport convert` output or a fine-tuning checkpoint (`latest/`, `best/`). */
 export function loadDetectorDir(dir: string): LoadedDetector {
   const { modelJson, weights } = readTfjsWeights(dir);
   const meta = readConvertedMetadata(modelJson, dir);
-  return assembleDetector(meta.model, meta.options as DetectorModelOptions, weights, 0, dir);
+  const { model, name, options } = detectorFromMetadata(meta, dir);
+  return fillDetector(model, name, options, weights, 0, dir);
 }
