@@ -26,9 +26,10 @@ const MISSING_GRADIENT = /gradient function not found for ([A-Za-z0-9_]+)/;
 /**
  * One forward+backward. A step that throws half-way leaves behind the tensors the engine saved for
  * the backward pass (marked "kept", outside every scope), so the attempt records what the engine
- * keeps and frees those on failure; the rest is freed by the tidy.
+ * keeps and frees those on failure; the rest is freed by the tidy. The loss is read asynchronously
+ * (webgpu in Node cannot read synchronously).
  */
-function attempt(fn: () => tf.Scalar, vars: tf.Variable[]): number {
+async function attempt(fn: () => tf.Scalar, vars: tf.Variable[]): Promise<number> {
   const engine = tf.engine();
   const keep = engine.keep;
   const kept: tf.Tensor[] = [];
@@ -36,13 +37,17 @@ function attempt(fn: () => tf.Scalar, vars: tf.Variable[]): number {
     kept.push(t);
     return keep.call(engine, t) as T;
   };
+  let loss: tf.Tensor | undefined;
   try {
-    return tf.tidy(() => tf.variableGrads(fn, vars).value.dataSync()[0]);
+    loss = tf.tidy(() => tf.variableGrads(fn, vars).value);
+    engine.keep = keep;
+    return (await loss.data())[0];
   } catch (error) {
     for (const t of kept) if (!(t instanceof tf.Variable) && !t.isDisposed) t.dispose();
     throw error;
   } finally {
     engine.keep = keep;
+    loss?.dispose();
   }
 }
 
@@ -58,7 +63,7 @@ export async function preflight(fn: () => tf.Scalar, vars: tf.Variable[]): Promi
   try {
     for (;;) {
       try {
-        report.loss = attempt(fn, vars);
+        report.loss = await attempt(fn, vars);
         break;
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);

@@ -1,16 +1,24 @@
-// Chooses the TF.js backend at run time: tfjs-node-gpu → tfjs-node → wasm → cpu.
-// tfjs-node(-gpu) are optional packages (their install downloads libtensorflow), so they are
-// imported dynamically and their absence is normal. Selecting wasm also registers torchport's wasm
-// kernels (the gradients stock wasm lacks, and faster replacements for slow ones).
+// Chooses the TF.js backend at run time. `auto` tries tfjs-node-gpu when TensorFlow really has a
+// GPU device, then webgpu on a hardware adapter, then wasm, then cpu. tfjs-node(-gpu) and webgpu
+// are optional packages (tfjs-node's install downloads libtensorflow), so they are imported
+// dynamically and their absence is normal. tfjs-node-gpu without CUDA runs on the CPU, and so does
+// webgpu on a software adapter (Mesa's llvmpipe, 40-60x slower than wasm): `auto` skips both and
+// says why. Selecting wasm also registers torchport's wasm kernels (the gradients stock wasm lacks,
+// and faster replacements for slow ones).
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { InputError } from '../errors.js';
 import { ensureGradients } from './gradients.js';
 import { registerWasmKernels } from './kernels/register.js';
 import { simdKernelsStatus } from './kernels/simd_product.js';
-import { classifyNativeLoadError } from './status.js';
+import { classifyNativeLoadError, NO_CUDA } from './status.js';
 import { useThreadedWasm } from './threads.js';
+import { formatAdapter, useWebGpu, WebGpuError } from './webgpu.js';
 
-export type BackendRequest = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+export type BackendRequest = 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
+
+/** Every request, in the order `auto` tries the backends (for the CLI's `--backend` choices). */
+export const BACKEND_REQUESTS: readonly BackendRequest[] = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'];
 
 export interface BackendChoice {
   /** The tfjs backend name now active. */
@@ -28,16 +36,41 @@ export interface SelectOptions {
   threads?: number;
   /** Also register tfjs-core's gradients (needed by tf.grad and optimizers; ~1.5 s once). */
   training?: boolean;
+  /**
+   * webgpu: accept a software adapter (Mesa's llvmpipe through Dawn's OpenGL ES backend) when no
+   * hardware one is found. Default: true for an explicit 'webgpu' request, never for 'auto'.
+   */
+  allowSoftwareGpu?: boolean;
+  /** webgpu: the limit for each adapter and device request (default 10 s). */
+  gpuTimeoutMs?: number;
 }
+
 
 const NATIVE = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
 
-async function tryNative(skipped: string[]): Promise<BackendChoice | undefined> {
+/** tfjs-node's backend says whether TensorFlow placed its ops on a GPU. */
+const usesGpu = () => Boolean((tf.backend() as tf.KernelBackend & { isUsingGpuDevice?: boolean }).isUsingGpuDevice);
+
+/**
+ * The first tfjs-node package that loads and starts. With `gpuOnly` (auto), tfjs-node-gpu counts
+ * only if TensorFlow found a GPU device, and tfjs-node (the CPU build) is skipped.
+ */
+async function tryNative(skipped: string[], gpuOnly: boolean): Promise<BackendChoice | undefined> {
   for (const pkg of NATIVE) {
+    const gpuPackage = pkg === '@tensorflow/tfjs-node-gpu';
     try {
       await import(pkg);
-      if (await tf.setBackend('tensorflow')) return { name: 'tensorflow', detail: pkg };
-      skipped.push(`${pkg}: the tensorflow backend failed to initialise`);
+      if (!(await tf.setBackend('tensorflow'))) {
+        skipped.push(`${pkg}: the tensorflow backend failed to initialise`);
+        continue;
+      }
+      const gpu = usesGpu();
+      if (gpu) return { name: 'tensorflow', detail: `${pkg} (GPU device)` };
+      if (gpuOnly) {
+        skipped.push(gpuPackage ? `tfjs-node-gpu: ${NO_CUDA}` : `${pkg}: CPU only, not tried by auto (use --backend tensorflow)`);
+        continue;
+      }
+      return { name: 'tensorflow', detail: gpuPackage ? `${pkg}: ${NO_CUDA}` : `${pkg} (CPU)` };
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       const reason = classifyNativeLoadError(message);
@@ -65,28 +98,46 @@ async function useWasm(threads: number): Promise<BackendChoice> {
   };
 }
 
+async function webgpu(allowSoftware: boolean, timeoutMs: number | undefined): Promise<BackendChoice> {
+  const info = await useWebGpu({ allowSoftware, timeoutMs });
+  return { name: 'webgpu', detail: `@tensorflow/tfjs-backend-webgpu on ${formatAdapter(info)}` };
+}
+
 async function useCpu(): Promise<BackendChoice> {
   await import('@tensorflow/tfjs-backend-cpu');
   await tf.setBackend('cpu');
   return { name: 'cpu', detail: '@tensorflow/tfjs-backend-cpu (pure JS, slow: numerical reference)' };
 }
 
-async function choose(request: BackendRequest, threads: number): Promise<BackendChoice> {
+async function choose(request: BackendRequest, options: SelectOptions): Promise<BackendChoice> {
+  const threads = options.threads ?? 1;
   switch (request) {
     case 'cpu':
       return useCpu();
     case 'wasm':
       return useWasm(threads);
+    case 'webgpu':
+      try {
+        return await webgpu(options.allowSoftwareGpu ?? true, options.gpuTimeoutMs);
+      } catch (error) {
+        if (error instanceof WebGpuError) throw new InputError(error.message);
+        throw error;
+      }
     case 'tensorflow': {
       const skipped: string[] = [];
-      const native = await tryNative(skipped);
-      if (!native) throw new Error(`tfjs-node(-gpu) cannot be used (${skipped.join('; ')}); see \`torchport doctor\``);
+      const native = await tryNative(skipped, false);
+      if (!native) throw new InputError(`tfjs-node(-gpu) cannot be used (${skipped.join('; ')}); see \`torchport doctor\``);
       return native;
     }
     case 'auto': {
       const skipped: string[] = [];
       const choice =
-        (await tryNative(skipped)) ??
+        (await tryNative(skipped, true)) ??
+        (await webgpu(options.allowSoftwareGpu ?? false, options.gpuTimeoutMs).catch((error: Error) => {
+          const missing = error instanceof WebGpuError && error.reason === 'missing-package';
+          skipped.push(missing ? 'webgpu: not installed' : error instanceof WebGpuError ? error.message : `webgpu: ${error.message}`);
+          return undefined;
+        })) ??
         (await useWasm(threads).catch((error: Error) => {
           skipped.push(`wasm: ${error.message}`);
           return useCpu();
@@ -98,7 +149,8 @@ async function choose(request: BackendRequest, threads: number): Promise<Backend
 
 export async function selectBackend(request: BackendRequest = 'auto', options: SelectOptions = {}): Promise<BackendChoice> {
   tf.enableProdMode();
-  const choice = await choose(request, options.threads ?? 1);
+  if (!BACKEND_REQUESTS.includes(request)) throw new InputError(`unknown backend '${request}' (one of ${BACKEND_REQUESTS.join(', ')})`);
+  const choice = await choose(request, options);
   if (options.training) await ensureGradients();
   return choice;
 }

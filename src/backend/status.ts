@@ -1,6 +1,7 @@
 // What each TF.js backend needs, whether it is here, and why not: the data behind `torchport doctor`.
-// Checks files and the loader cache only; with `probe: true` it also tries to load the native
-// bindings (which registers the 'tensorflow' backend as a side effect).
+// Checks files and the loader cache, and asks Dawn for a WebGPU adapter (time-limited; this loads
+// tfjs-core and dawn.node, nothing else); with `probe: true` it also loads the native bindings
+// (which registers the 'tensorflow' backend as a side effect) and asks TensorFlow for a GPU device.
 import { createRequire } from 'node:module';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
@@ -9,6 +10,7 @@ import { delimiter, dirname, join } from 'node:path';
 export type BackendPackage =
   | '@tensorflow/tfjs-node-gpu'
   | '@tensorflow/tfjs-node'
+  | '@tensorflow/tfjs-backend-webgpu'
   | '@tensorflow/tfjs-backend-wasm'
   | '@tensorflow/tfjs-backend-cpu';
 
@@ -16,11 +18,12 @@ export type UnusableReason =
   | 'missing-package' // not installed (tfjs-node-gpu is an optional dependency)
   | 'libtensorflow-missing' // installed, but its install script did not download libtensorflow / build the binding
   | 'cuda-libs-missing' // tfjs-node-gpu without the CUDA/cuDNN shared libraries it links against
+  | 'no-adapter' // webgpu: Dawn found no GPU adapter, hardware or software
   | 'load-failed'; // anything else; see detail
 
 export interface BackendStatus {
   /** The tfjs backend name the package registers. */
-  backend: 'tensorflow' | 'wasm' | 'cpu';
+  backend: 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
   package: BackendPackage;
   installed: boolean;
   version?: string;
@@ -28,9 +31,16 @@ export interface BackendStatus {
   reason?: UnusableReason;
   /** One human-readable line. */
   detail: string;
+  /** Usable, but `auto` passes it over (a software WebGPU adapter, tfjs-node-gpu without CUDA): why. */
+  autoSkips?: string;
+  /** webgpu: the adapter it runs on. */
+  adapter?: { vendor: string; architecture: string; description: string; device: string; software: boolean };
 }
 
 const require = createRequire(import.meta.url);
+
+/** What tfjs-node-gpu is when TensorFlow finds no GPU device. */
+export const NO_CUDA = 'CPU only (no CUDA 11.2 / cuDNN 8.1 found)';
 
 function packageDir(pkg: string): string | undefined {
   try {
@@ -89,7 +99,8 @@ function nativeStatus(pkg: '@tensorflow/tfjs-node-gpu' | '@tensorflow/tfjs-node'
       };
     }
   }
-  return { ...base, installed: true, version, usable: true, detail: `${pkg} ${version} with libtensorflow` };
+  const cpuBuild = pkg === '@tensorflow/tfjs-node' ? { autoSkips: 'CPU build: only with --backend tensorflow' } : {};
+  return { ...base, installed: true, version, usable: true, detail: `${pkg} ${version} with libtensorflow`, ...cpuBuild };
 }
 
 function jsStatus(pkg: '@tensorflow/tfjs-backend-wasm' | '@tensorflow/tfjs-backend-cpu', backend: 'wasm' | 'cpu'): BackendStatus {
@@ -105,6 +116,30 @@ function jsStatus(pkg: '@tensorflow/tfjs-backend-wasm' | '@tensorflow/tfjs-backe
   return { backend, package: pkg, installed: true, version, usable: true, detail: `${pkg} ${version} (${simd ? 'SIMD' : 'no SIMD: slower'})` };
 }
 
+async function webgpuStatus(): Promise<BackendStatus> {
+  const pkg = '@tensorflow/tfjs-backend-webgpu';
+  const base = { backend: 'webgpu' as const, package: pkg } satisfies Partial<BackendStatus>;
+  const dir = packageDir(pkg);
+  const dawnDir = packageDir('webgpu');
+  const version = dir && (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string }).version;
+  const { findAdapter, formatAdapter, INSTALL_HINT } = await import('./webgpu.js');
+  if (!dir || !dawnDir) {
+    const missing = [!dawnDir && 'webgpu (Dawn)', !dir && pkg].filter(Boolean).join(' and ');
+    return { ...base, installed: false, version, usable: false, reason: 'missing-package', detail: `${missing} not installed: ${INSTALL_HINT}` };
+  }
+  try {
+    const { info } = await findAdapter({ allowSoftware: true });
+    const { dawnToggles: _, ...adapter } = info;
+    return {
+      ...base, installed: true, version, usable: true, adapter,
+      detail: `adapter ${formatAdapter(info)}`,
+      autoSkips: info.software ? 'software adapter: only with --backend webgpu' : undefined,
+    };
+  } catch (error) {
+    return { ...base, installed: true, version, usable: false, reason: 'no-adapter', detail: (error as Error).message };
+  }
+}
+
 /** Status of every backend torchport can use, in the order `auto` tries them. */
 export async function backendStatus(options: { probe?: boolean } = {}): Promise<BackendStatus[]> {
   const libs = sharedLibraryNames();
@@ -118,6 +153,13 @@ export async function backendStatus(options: { probe?: boolean } = {}): Promise<
         Object.assign(status, { usable: false, reason: classifyNativeLoadError(message), detail: `${status.package}: ${message.split('\n')[0]}` });
       }
     }
+    const gpu = native[0];
+    if (gpu.usable) {
+      const tf = await import('@tensorflow/tfjs-core');
+      const started = await tf.setBackend('tensorflow').catch(() => false);
+      const onGpu = started && Boolean((tf.backend() as { isUsingGpuDevice?: boolean }).isUsingGpuDevice);
+      if (!onGpu) Object.assign(gpu, { autoSkips: NO_CUDA });
+    }
   }
-  return [...native, jsStatus('@tensorflow/tfjs-backend-wasm', 'wasm'), jsStatus('@tensorflow/tfjs-backend-cpu', 'cpu')];
+  return [...native, await webgpuStatus(), jsStatus('@tensorflow/tfjs-backend-wasm', 'wasm'), jsStatus('@tensorflow/tfjs-backend-cpu', 'cpu')];
 }

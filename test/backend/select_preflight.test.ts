@@ -2,33 +2,61 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import { selectBackend } from '../../src/backend/select.js';
+import { selectBackend, type BackendRequest } from '../../src/backend/select.js';
 import { backendStatus, classifyNativeLoadError } from '../../src/backend/status.js';
 import { formatPreflight, preflight } from '../../src/backend/preflight.js';
 import './helpers.js';
 
-test('auto falls back past the missing tfjs-node packages to wasm with the kernels, and says so', async () => {
+// What is installed decides what auto skips: tfjs-node(-gpu) and webgpu are optional dependencies
+// (a networked `npm ci` installs tfjs-node-gpu), so the expectations follow backendStatus.
+async function expectedSkips(): Promise<RegExp[]> {
+  const status = await backendStatus();
+  const skips: RegExp[] = [];
+  for (const s of status.filter((s) => s.backend === 'tensorflow')) {
+    if (!s.installed) skips.push(new RegExp(`${s.package}: not installed`));
+    else skips.push(/tfjs-node-gpu: CPU only \(no CUDA 11\.2 \/ cuDNN 8\.1 found\)|@tensorflow\/tfjs-node(-gpu)?: /);
+  }
+  const webgpu = status.find((s) => s.backend === 'webgpu')!;
+  skips.push(!webgpu.installed ? /webgpu: not installed/ : /webgpu: no usable GPU adapter: /);
+  return skips;
+}
+
+test('auto falls back past what is missing (or runs on the CPU) to wasm with the kernels, and says so', async () => {
   const choice = await selectBackend('auto');
-  assert.equal(choice.name, 'wasm');
+  assert.equal(choice.name, 'wasm', 'no GPU here: neither tfjs-node-gpu nor a hardware WebGPU adapter');
   assert.equal(tf.getBackend(), 'wasm');
-  assert.match(choice.detail, /^@tensorflow\/tfjs-backend-wasm 4\.22\.0 \(SIMD, 1 thread\) \+ torchport kernels \(gradients; relaxed-SIMD GEMM and depthwise\); skipped @tensorflow\/tfjs-node-gpu: not installed; @tensorflow\/tfjs-node: not installed$/);
+  assert.match(choice.detail, /^@tensorflow\/tfjs-backend-wasm 4\.22\.0 \(SIMD, 1 thread\) \+ torchport kernels \(gradients; relaxed-SIMD GEMM and depthwise\); skipped /);
+  for (const skip of await expectedSkips()) assert.match(choice.detail, skip);
   for (const kernel of ['Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput', 'UnsortedSegmentSum']) {
     assert.ok(tf.getKernel(kernel, 'wasm'), kernel);
   }
-  await assert.rejects(selectBackend('tensorflow'), /tfjs-node\(-gpu\) cannot be used \(@tensorflow\/tfjs-node-gpu: not installed; @tensorflow\/tfjs-node: not installed\); see `torchport doctor`/);
   assert.equal((await selectBackend('cpu')).name, 'cpu');
+  await assert.rejects(selectBackend('webgl' as BackendRequest), /^InputError: unknown backend 'webgl' \(one of auto, tensorflow, webgpu, wasm, cpu\)$/);
+});
+
+test('--backend tensorflow without tfjs-node(-gpu) names each missing package', async (t) => {
+  const status = await backendStatus();
+  if (status.some((s) => s.backend === 'tensorflow' && s.installed)) return t.skip('tfjs-node(-gpu) is installed here');
+  await assert.rejects(selectBackend('tensorflow'), /tfjs-node\(-gpu\) cannot be used \(@tensorflow\/tfjs-node-gpu: not installed; @tensorflow\/tfjs-node: not installed\); see `torchport doctor`/);
 });
 
 test('backendStatus reports each backend in auto order, with why tfjs-node(-gpu) is unusable', async () => {
   const status = await backendStatus();
-  assert.deepEqual(status.map((s) => [s.package, s.installed, s.usable, s.reason]), [
-    ['@tensorflow/tfjs-node-gpu', false, false, 'missing-package'],
-    ['@tensorflow/tfjs-node', false, false, 'missing-package'],
-    ['@tensorflow/tfjs-backend-wasm', true, true, undefined],
-    ['@tensorflow/tfjs-backend-cpu', true, true, undefined],
+  assert.deepEqual(status.map((s) => [s.backend, s.package]), [
+    ['tensorflow', '@tensorflow/tfjs-node-gpu'],
+    ['tensorflow', '@tensorflow/tfjs-node'],
+    ['webgpu', '@tensorflow/tfjs-backend-webgpu'],
+    ['wasm', '@tensorflow/tfjs-backend-wasm'],
+    ['cpu', '@tensorflow/tfjs-backend-cpu'],
   ]);
-  assert.equal(status[2].detail, '@tensorflow/tfjs-backend-wasm 4.22.0 (SIMD)');
-  assert.equal(status[0].detail, '@tensorflow/tfjs-node-gpu is not installed');
+  for (const s of status.filter((s) => s.backend === 'tensorflow' && !s.installed)) {
+    assert.deepEqual([s.usable, s.reason, s.detail], [false, 'missing-package', `${s.package} is not installed`]);
+  }
+  assert.deepEqual(status.slice(3).map((s) => [s.installed, s.usable, s.reason, s.autoSkips]), [
+    [true, true, undefined, undefined],
+    [true, true, undefined, undefined],
+  ]);
+  assert.equal(status[3].detail, '@tensorflow/tfjs-backend-wasm 4.22.0 (SIMD)');
 });
 
 test('native load errors are classified by cause', () => {

@@ -1,6 +1,6 @@
 // `torchport doctor`: which TF.js backends are installed and usable, which one `auto` picks, why
 // tfjs-node-gpu is not usable (missing package, failed libtensorflow download, CUDA/cuDNN not on
-// the loader path), and how to install it without network access.
+// the loader path) and how to install it without network access, and which WebGPU adapter runs.
 import type { CommandModule } from 'yargs';
 import type { BackendStatus } from '../../backend/status.js';
 
@@ -13,6 +13,7 @@ const REASONS: Record<string, string> = {
   'missing-package': 'not installed',
   'libtensorflow-missing': 'installed, but libtensorflow was not downloaded (the install script needs network access)',
   'cuda-libs-missing': 'installed, but the CUDA/cuDNN libraries are not on the loader path',
+  'no-adapter': 'installed, but no GPU adapter',
   'load-failed': 'failed to load',
 };
 
@@ -47,11 +48,11 @@ function render(statuses: BackendStatus[]): string {
   const lines = ['TF.js backends, in the order `--backend auto` tries them:'];
   for (const s of statuses) {
     const mark = s.usable ? 'usable  ' : 'unusable';
-    const why = s.usable ? '' : ` (${REASONS[s.reason ?? 'load-failed']})`;
+    const why = !s.usable ? ` (${REASONS[s.reason ?? 'load-failed']})` : s.autoSkips ? ` (auto skips it: ${s.autoSkips})` : '';
     lines.push(`  ${mark}  ${s.backend.padEnd(10)} ${s.package}${s.version ? ` ${s.version}` : ''}${why}`);
     lines.push(`            ${s.detail}`);
   }
-  const chosen = statuses.find((s) => s.usable);
+  const chosen = statuses.find((s) => s.usable && !s.autoSkips);
   lines.push('', chosen ? `auto picks: ${chosen.backend} (${chosen.package})` : 'no usable backend: reinstall torchport (npm ci)');
   const gpu = statuses.find((s) => s.package === '@tensorflow/tfjs-node-gpu');
   if (gpu && !gpu.usable) lines.push('', ...offlineInstallAdvice(gpu));
@@ -60,11 +61,11 @@ function render(statuses: BackendStatus[]): string {
 
 const command: CommandModule<object, DoctorArgs> = {
   command: 'doctor',
-  describe: 'show which TF.js backends are installed and usable, and how to get tfjs-node-gpu working offline',
+  describe: 'show which TF.js backends are installed and usable, the WebGPU adapter, and how to get tfjs-node-gpu working offline',
   builder: (y) =>
     y
       .option('json', { type: 'boolean', describe: 'print the backend statuses as JSON' })
-      .option('probe', { type: 'boolean', describe: 'also try to load the native bindings (slower; catches broken installs)' }),
+      .option('probe', { type: 'boolean', describe: 'also load the native bindings and ask TensorFlow for a GPU device (slower; catches broken installs)' }),
   handler: async (argv) => {
     const { backendStatus } = await import('../../backend/status.js');
     const statuses = await backendStatus({ probe: argv.probe ?? false });
