@@ -80,10 +80,17 @@ export interface MappingPlan {
   totalElements: number;
 }
 
-type Resolution =
+export type Resolution =
   | { kind: 'ignored'; rule: IgnoreRule }
   | { kind: 'mapped'; rule: RenameRule; target: string }
   | { kind: 'none' };
+
+/** One level of a resolution: the key as `mapping` saw it, under targets prefixed `targetPrefix`. */
+export interface ResolutionStep {
+  mapping: Mapping;
+  key: string;
+  targetPrefix: string;
+}
 
 interface Scope {
   mapping: Mapping;
@@ -126,7 +133,9 @@ class Resolver {
     this.hits.set(id, (this.hits.get(id) ?? 0) + 1);
   }
 
-  resolve(key: string, scope: Scope): Resolution {
+  /** `path`, when given, receives the (mapping, key) of every level that led to the result. */
+  resolve(key: string, scope: Scope, path?: ResolutionStep[]): Resolution {
+    path?.push({ mapping: scope.mapping, key, targetPrefix: scope.targetPrefix });
     for (const rule of scope.mapping.ignore) {
       const m = rule.from.exec(key);
       if (m && this.conditionsHold(rule, capturesOf(m), scope)) {
@@ -138,9 +147,11 @@ class Resolver {
       if (!key.startsWith(inc.sourcePrefix)) continue;
       const inner = inc.replaceWith + key.slice(inc.sourcePrefix.length);
       const tables = tablesFor(inc.mapping, inc.target ?? this.model);
-      const r = this.resolve(inner, { mapping: inc.mapping, tables, targetPrefix: scope.targetPrefix + inc.targetPrefix });
+      const mark = path?.length ?? 0;
+      const r = this.resolve(inner, { mapping: inc.mapping, tables, targetPrefix: scope.targetPrefix + inc.targetPrefix }, path);
       if (r.kind === 'mapped') return { ...r, target: inc.targetPrefix + r.target };
       if (r.kind === 'ignored') return r;
+      if (path) path.length = mark;
     }
     for (const rule of scope.mapping.rules) {
       const m = rule.from.exec(key);
@@ -154,6 +165,16 @@ class Resolver {
     }
     return { kind: 'none' };
   }
+}
+
+/**
+ * Resolves one key through `mapping` for `model` (whose parameter names are `names`), with the
+ * levels it passed through (the key as each included mapping saw it).
+ */
+export function resolveKey(key: string, mapping: Mapping, model: string, names: ReadonlySet<string>): { resolution: Resolution; path: ResolutionStep[] } {
+  const path: ResolutionStep[] = [];
+  const resolution = new Resolver((n) => names.has(n), model).resolve(key, { mapping, tables: tablesFor(mapping, model), targetPrefix: '' }, path);
+  return { resolution, path };
 }
 
 interface Resolved {

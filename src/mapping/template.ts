@@ -12,6 +12,9 @@ type Expr =
   | { op: 'index'; table: string; index: Expr }
   | { op: 'bin'; sign: '+' | '-' | '*'; left: Expr; right: Expr };
 
+/** A `{...}` hole of a template, parsed (exported for running rules backwards). */
+export type TemplateExpr = Expr;
+
 export interface Template {
   source: string;
   parts: Array<string | Expr>;
