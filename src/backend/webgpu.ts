@@ -70,17 +70,16 @@ async function importOptional<T>(name: string): Promise<T> {
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     if (/Cannot find (module|package)/.test(message) && message.includes(name)) {
-      throw new WebGpuError('missing-package', `webgpu: ${name} is not installed; install it with \`${INSTALL_HINT}\``);
+      throw new WebGpuError('missing-package', `webgpu: the npm package ${name} is not installed; install it with \`${INSTALL_HINT}\``);
     }
-    throw new WebGpuError('missing-package', `webgpu: ${name} failed to load (${message.split('\n')[0]}); reinstall it with \`${INSTALL_HINT}\``);
+    throw new WebGpuError('missing-package', `webgpu: the npm package ${name} failed to load (${message.split('\n')[0]}); reinstall it with \`${INSTALL_HINT}\``);
   }
 }
 
-function timeLimit<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+export function timeLimit<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new WebGpuError('no-adapter', `webgpu: ${what} did not answer within ${ms / 1000} s`)), ms);
-    timer.unref();
   });
   return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
 }
@@ -139,7 +138,7 @@ export async function findAdapter(options: WebGpuOptions = {}): Promise<{ adapte
     process.env.EGL_PLATFORM ??= 'surfaceless';
     const adapter = await requestAdapter(dawn, SOFTWARE_TOGGLES, { featureLevel: 'compatibility' }, timeoutMs);
     if (adapter) return { adapter, info: describeAdapter(adapter, SOFTWARE_TOGGLES), dawn };
-    tried.push('no software adapter: install Mesa (Debian: apt-get install libegl1 libegl-mesa0 libgles2 libgl1-mesa-dri)');
+    tried.push(`no software adapter through EGL_PLATFORM=${process.env.EGL_PLATFORM}: install Mesa (Debian: apt-get install libegl1 libegl-mesa0 libgles2 libgl1-mesa-dri) and leave EGL_PLATFORM unset`);
   }
   throw new WebGpuError('no-adapter', `webgpu: no usable GPU adapter: ${tried.join('; ')}`);
 }

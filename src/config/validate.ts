@@ -109,6 +109,7 @@ export const CONFIG_SCHEMA: Schema = obj({
       sizeDivisible: int({ min: 1 }),
     }),
     classNames: optional(arr(str())),
+    initScheme: optional(literal('torchvision', 'mmdet')),
   }),
   data: obj({
     root: union(str({ nonEmpty: true }), literal(null)),
@@ -126,7 +127,7 @@ export const CONFIG_SCHEMA: Schema = obj({
   trainCfg: obj({ maxEpochs: int({ min: 1 }), valInterval: int({ min: 1 }) }),
   workDir: str({ nonEmpty: true }),
   seed: int({ min: 0 }),
-  backend: literal('auto', 'tensorflow', 'wasm', 'cpu'),
+  backend: literal('auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'),
   logInterval: int({ min: 1 }),
   checkpointInterval: int({ min: 1 }),
   load_from: union(str({ nonEmpty: true }), literal(null)),

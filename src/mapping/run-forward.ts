@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { selectBackend } from '../backend/select.js';
+import { selectBackend, type BackendRequest } from '../backend/select.js';
 import type { TorchTensor } from '../checkpoint/types.js';
 import { InputError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
@@ -18,12 +18,13 @@ export interface ForwardOutputs {
 
 type Loaded = Awaited<ReturnType<typeof loadConverted>>;
 
-function toTorch(t: tf.Tensor): TorchTensor {
-  return { dtype: 'float32', shape: t.shape, data: t.dataSync() as Float32Array };
+/** Read asynchronously: webgpu in Node has no synchronous read. */
+async function toTorch(t: tf.Tensor): Promise<TorchTensor> {
+  return { dtype: 'float32', shape: t.shape, data: (await t.data()) as Float32Array };
 }
 
 /** Runs `loaded` (eval mode) on an NCHW float32 tensor. */
-export function forwardNCHW(loaded: Loaded, input: TorchTensor, file = 'input'): ForwardOutputs {
+export async function forwardNCHW(loaded: Loaded, input: TorchTensor, file = 'input'): Promise<ForwardOutputs> {
   if (input.shape.length !== 4 || input.shape[1] !== 3) {
     throw new InputError(`expected an NCHW input [N, 3, H, W], got [${input.shape.join(', ')}]`, file);
   }
@@ -33,16 +34,14 @@ export function forwardNCHW(loaded: Loaded, input: TorchTensor, file = 'input'):
   try {
     const out = loaded.model.forward(loaded.weights, x as tf.Tensor4D);
     const indices = loaded.outIndices;
-    const features = out.features.map((f, k) => {
-      const nchw = tf.transpose(f, [0, 3, 1, 2]);
-      const t = toTorch(nchw);
-      nchw.dispose();
-      f.dispose();
-      return { index: indices[k], tensor: t };
-    });
-    const logits = out.logits ? toTorch(out.logits) : undefined;
-    out.logits?.dispose();
-    return { features, logits };
+    const nchw = out.features.map((f) => tf.transpose(f, [0, 3, 1, 2]));
+    try {
+      const features = await Promise.all(nchw.map(async (t, k) => ({ index: indices[k], tensor: await toTorch(t) })));
+      const logits = out.logits ? await toTorch(out.logits) : undefined;
+      return { features, logits };
+    } finally {
+      tf.dispose([...nchw, ...out.features, ...(out.logits ? [out.logits] : [])]);
+    }
   } finally {
     x.dispose();
   }
@@ -51,7 +50,7 @@ export function forwardNCHW(loaded: Loaded, input: TorchTensor, file = 'input'):
 export interface RunForwardOptions {
   /** Feature layers to write (default: every layer). */
   outIndices?: number[];
-  backend?: 'wasm' | 'cpu';
+  backend?: BackendRequest;
 }
 
 /**
@@ -71,7 +70,7 @@ export async function runForward(dir: string, inputPath: string, outDir: string,
   const loaded = await loadConverted(dir, { outIndices: opts.outIndices ?? 'all' });
   let out: ForwardOutputs;
   try {
-    out = forwardNCHW(loaded, input, inputPath);
+    out = await forwardNCHW(loaded, input, inputPath);
   } finally {
     disposeConverted(loaded);
   }

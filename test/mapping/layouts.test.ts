@@ -26,7 +26,7 @@ async function check(file: string, goldens: string, indices: number[], opts: Con
   assert.equal(result.report.summary.complete, true);
   assert.equal(result.report.summary.unexpected, 0);
   const loaded = await loadConverted(out, { outIndices: indices });
-  const outputs = forwardNCHW(loaded, input);
+  const outputs = await forwardNCHW(loaded, input);
   disposeConverted(loaded);
   for (const f of outputs.features) {
     const g = decodeNpy(readFileSync(join(goldens, `features_${f.index}.npy`)));

@@ -33,7 +33,7 @@ async function convertAndRun(entry: ManifestEntry) {
   const result = await convertCheckpoint(join(FIX, entry.file), out);
   assert.equal(result.written, true);
   const loaded = await loadConverted(out, { outIndices: 'all' });
-  const outputs = forwardNCHW(loaded, input);
+  const outputs = await forwardNCHW(loaded, input);
   disposeConverted(loaded);
   return { result, outputs };
 }

@@ -11,7 +11,7 @@ interface DemoArgs {
   epochs: number;
   draw: number;
   'score-threshold': number;
-  backend: 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+  backend: 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
 }
 
 function count(name: string, v: number, min: number, max: number): number {
@@ -31,7 +31,7 @@ const command: CommandModule<object, DemoArgs> = {
       .option('epochs', { type: 'number', default: 8, describe: 'fine-tuning epochs' })
       .option('draw', { type: 'number', default: 4, describe: 'validation images to draw detections on' })
       .option('score-threshold', { type: 'number', default: 0.2, describe: 'draw detections scoring at least this (at most 5 per image)' })
-      .option('backend', { type: 'string', choices: ['auto', 'tensorflow', 'wasm', 'cpu'] as const, default: 'wasm' as const, describe: 'TF.js backend (wasm: the fast CPU backend)' }),
+      .option('backend', { type: 'string', choices: ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const, default: 'wasm' as const, describe: 'TF.js backend (wasm: the fast CPU backend)' }),
   handler: async (argv) => {
     const threshold = argv['score-threshold'];
     if (!(threshold >= 0 && threshold <= 1)) throw new InputError(`--score-threshold must be from 0 to 1, got ${threshold}`);

@@ -8,7 +8,7 @@ interface DetectArgs {
   json?: boolean;
   out?: string;
   'score-thr': number;
-  backend: 'auto' | 'wasm' | 'cpu' | 'tensorflow';
+  backend: 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
 }
 
 const command: CommandModule<object, DetectArgs> = {
@@ -21,7 +21,7 @@ const command: CommandModule<object, DetectArgs> = {
       .option('json', { type: 'boolean', describe: 'print [{image, detections: [{label, labelId, score, box}]}] as JSON' })
       .option('out', { type: 'string', describe: 'folder to write each image with its detections drawn (PNG)' })
       .option('score-thr', { type: 'number', default: 0.3, describe: 'report detections scoring at least this' })
-      .option('backend', { choices: ['auto', 'wasm', 'cpu', 'tensorflow'] as const, default: 'auto' as const, describe: 'TF.js backend' }),
+      .option('backend', { choices: ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const, default: 'auto' as const, describe: 'TF.js backend' }),
   handler: async (argv) => {
     const { InputError } = await import('../../errors.js');
     const thr = argv['score-thr'];

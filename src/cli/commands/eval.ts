@@ -25,7 +25,7 @@ const command: CommandModule<object, EvalArgs> = {
       .option('data', { type: 'string', describe: 'dataset root in COCO layout (sets data.root)' })
       .option('work-dir', { type: 'string', describe: 'where metrics.json goes (default: the config\'s workDir)' })
       .option('cfg-options', { type: 'string', array: true, describe: 'config overrides KEY=VALUE (e.g. data.valBatchSize=2)' })
-      .option('backend', { type: 'string', choices: ['auto', 'tensorflow', 'wasm', 'cpu'], describe: 'TF.js backend (default: the config\'s)' })
+      .option('backend', { type: 'string', choices: ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'], describe: 'TF.js backend (default: the config\'s)' })
       .option('skip-bad', { type: 'boolean', describe: 'evaluate without the images/annotations the bad-data report lists' })
       .option('json', { type: 'boolean', describe: 'print the metrics as JSON' }),
   handler: async (argv) => {

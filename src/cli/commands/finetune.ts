@@ -9,7 +9,7 @@ interface FinetuneArgs {
   'cfg-options'?: string[];
   resume?: boolean;
   'skip-bad'?: boolean;
-  backend?: 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+  backend?: 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
   threads?: number;
 }
 
@@ -24,7 +24,7 @@ const command: CommandModule<object, FinetuneArgs> = {
       .option('cfg-options', { type: 'string', array: true, describe: 'config overrides KEY=VALUE (e.g. optimizer.lr=0.005)' })
       .option('resume', { type: 'boolean', describe: 'continue from WORK_DIR/latest exactly where it stopped' })
       .option('skip-bad', { type: 'boolean', describe: 'train without the images/annotations the bad-data report lists (default: stop)' })
-      .option('backend', { type: 'string', choices: ['auto', 'tensorflow', 'wasm', 'cpu'] as const, describe: "TF.js backend (default: the config's)" })
+      .option('backend', { type: 'string', choices: ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const, describe: "TF.js backend (default: the config's)" })
       .option('threads', { type: 'number', describe: 'wasm threads (opt-in; they collapse under CPU contention)' }),
   handler: async (argv) => {
     if (argv.threads !== undefined && (!Number.isInteger(argv.threads) || argv.threads < 1)) throw new InputError(`--threads must be a positive integer, got ${argv.threads}`);

@@ -7,7 +7,7 @@ interface ForwardArgs {
   input: string;
   out: string;
   'out-indices'?: Array<string | number>;
-  backend?: 'wasm' | 'cpu';
+  backend?: 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
 }
 
 const command: CommandModule<object, ForwardArgs> = {
@@ -19,7 +19,7 @@ const command: CommandModule<object, ForwardArgs> = {
       .option('input', { type: 'string', demandOption: true, describe: 'NCHW float32 .npy (any height and width)' })
       .option('out', { type: 'string', demandOption: true, describe: 'output folder' })
       .option('out-indices', { type: 'string', array: true, describe: 'feature layers to write (default: all)' })
-      .option('backend', { choices: ['wasm', 'cpu'] as const, default: 'wasm' as const, describe: 'TF.js backend' }),
+      .option('backend', { choices: ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const, default: 'wasm' as const, describe: 'TF.js backend' }),
   handler: async (argv) => {
     const { runForward } = await import('../../mapping/run-forward.js');
     const { parseIndexList } = await import('../../mapping/parse-options.js');
