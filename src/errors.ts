@@ -8,3 +8,12 @@ export class InputError extends Error {
     this.name = 'InputError';
   }
 }
+
+/** A defect in torchport itself, met while handling some input: the CLI says so, asks for a report and
+ * exits with code 70 (the stack trace, of `cause`, with `--verbose`). */
+export class InternalError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'InternalError';
+  }
+}

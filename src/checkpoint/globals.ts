@@ -1,17 +1,18 @@
-// The unpickler's allowlist, modeled on torch's `_weights_only_unpickler`: the globals a plain
-// checkpoint references, each mapped to torchport's own inert stand-in. Anything else is refused, or
-// (allowUnknownGlobals) kept as a placeholder that records its arguments; globals that can run code
-// are refused always. Nothing named by a file is ever imported or executed.
-import { halfToFloat } from './dtype.js';
-import { OrderedDict, PyGlobal, PyInstance, type Buildable } from './pyobjects.js';
-import { LazyTensor, STORAGE_TYPES, UnsupportedTensor, type Storage, type StorageType } from './storage.js';
+// The unpickler's globals, modeled on torch's `_weights_only_unpickler`: the globals a checkpoint
+// references, each mapped to torchport's own inert stand-in. Globals that can run code are always
+// refused. Any other class or function is kept as an inert placeholder that records its arguments and
+// state (with a warning naming it), or refused under `strict`. Nothing named by a file is ever
+// imported or executed, so a placeholder is harmless.
+import { DataError, OrderedDict, PyGlobal, PyInstance } from './pyobjects.js';
+import { NumpyDType, numpyScalar, reconstructArray } from './numpy-objects.js';
+import { LazyTensor, STORAGE_TYPES, UnsupportedTensor, type QuantParams, type Storage, type StorageType } from './storage.js';
 
 /** A global the file may not use; `dangerous` when it can run code. */
 export class RefusedGlobalError extends Error {
   constructor(readonly qualname: string, readonly dangerous: boolean) {
     super(dangerous
       ? `refusing to read: it references '${qualname}', which can run code; this is not a plain checkpoint (nothing from it was executed)`
-      : `refusing to read: it references '${qualname}', which is not a plain checkpoint type; pass --allow-unknown-globals (allowUnknownGlobals) to keep such objects as inert placeholders`);
+      : `refusing to read under --strict: it references '${qualname}', which is not a plain checkpoint type; without --strict it is kept as an inert placeholder (nothing from it is run)`);
     this.name = 'RefusedGlobalError';
   }
 }
@@ -35,6 +36,9 @@ const DANGEROUS_MODULES = new Set([
   'shelve', 'sqlite3', 'zipimport', 'glob', 'fileinput', 'site', 'sysconfig', 'distutils', 'setuptools', 'pip',
 ]);
 
+/** torch's own module classes: expected in whole pickled models, kept as inert instances without a warning. */
+const TORCH_MODULE_PREFIXES = ['torch.nn.modules.', 'torch.nn.parallel.', 'torchvision.models.', 'torchvision.ops.'];
+
 const DANGEROUS_TORCH_FUNCTIONS = new Set(['load', 'save', 'compile', 'set_default_tensor_type', 'set_default_dtype', 'manual_seed']);
 
 function isDangerous(module: string, name: string): boolean {
@@ -48,7 +52,7 @@ const TORCH_DTYPES = new Set([
   'float32', 'float', 'float16', 'half', 'bfloat16', 'float64', 'double', 'int8', 'int16', 'short', 'int32', 'int',
   'int64', 'long', 'uint8', 'bool', 'complex64', 'complex128', 'cfloat', 'cdouble', 'qint8', 'quint8', 'qint32',
   'uint16', 'uint32', 'uint64', 'float8_e4m3fn', 'float8_e5m2',
-  // quantization schemes, referenced by quantized tensors (which are then refused by name)
+  // quantization schemes, referenced by quantized tensors
   'per_tensor_affine', 'per_channel_affine', 'per_tensor_symmetric', 'per_channel_symmetric',
   'per_channel_affine_float_qparams',
 ]);
@@ -59,9 +63,19 @@ const PY2_MODULES: Record<string, string> = {
   UserDict: 'collections', UserList: 'collections', thread: '_thread', Queue: 'queue', urllib2: 'urllib.request',
 };
 
+/** Python 2 names that Python 3 pickles with protocol 0-2 (Python's fix_imports maps them back). */
+const PY2_NAMES: Record<string, [string, string]> = {
+  '__builtin__.xrange': ['builtins', 'range'],
+  '__builtin__.unicode': ['builtins', 'str'],
+  '__builtin__.long': ['builtins', 'int'],
+  '__builtin__.reduce': ['functools', 'reduce'],
+  '__builtin__.intern': ['sys', 'intern'],
+  'UserDict.UserDict': ['collections', 'UserDict'],
+  'UserList.UserList': ['collections', 'UserList'],
+};
+
 /** Tensor kinds a checkpoint may hold but torchport does not read; reaching one is an error naming it. */
 const UNSUPPORTED_REBUILDS: Record<string, string> = {
-  _rebuild_qtensor: 'a quantized tensor',
   _rebuild_sparse_tensor: 'a sparse tensor',
   _rebuild_sparse_csr_tensor: 'a sparse CSR tensor',
   _rebuild_nested_tensor: 'a nested tensor',
@@ -74,21 +88,21 @@ const UNSUPPORTED_REBUILDS: Record<string, string> = {
 };
 
 function int(x: unknown, what: string): number {
-  if (typeof x !== 'number' || !Number.isSafeInteger(x)) throw new Error(`${what} is not an integer`);
+  if (typeof x !== 'number' || !Number.isSafeInteger(x)) throw new DataError(`${what} is not an integer`);
   return x;
 }
 
 function ints(x: unknown, what: string): number[] {
-  if (!Array.isArray(x)) throw new Error(`${what} is not a tuple`);
+  if (!Array.isArray(x)) throw new DataError(`${what} is not a tuple`);
   return x.map((v, i) => int(v, `${what}[${i}]`));
 }
 
 function rebuildTensor(args: unknown[]): LazyTensor | UnsupportedTensor {
   const [storage, offset, size, stride, requiresGrad] = args;
   if (storage instanceof UnsupportedTensor) return storage;
-  if (!(storage instanceof Object) || !('type' in storage) || !('numel' in storage)) throw new Error('first argument is not a storage');
+  if (!(storage instanceof Object) || !('type' in storage) || !('numel' in storage)) throw new DataError('first argument is not a storage');
   const t = new LazyTensor(storage as Storage, int(offset, 'storage offset'), ints(size, 'size'), ints(stride, 'stride'));
-  if (t.shape.length !== t.stride.length) throw new Error(`size has ${t.shape.length} dims but stride has ${t.stride.length}`);
+  if (t.shape.length !== t.stride.length) throw new DataError(`size has ${t.shape.length} dims but stride has ${t.stride.length}`);
   t.requiresGrad = requiresGrad === true;
   return t;
 }
@@ -96,7 +110,7 @@ function rebuildTensor(args: unknown[]): LazyTensor | UnsupportedTensor {
 function rebuildParameter(args: unknown[]): LazyTensor | UnsupportedTensor {
   const [data, requiresGrad] = args;
   if (data instanceof UnsupportedTensor) return data;
-  if (!(data instanceof LazyTensor)) throw new Error('parameter data is not a tensor');
+  if (!(data instanceof LazyTensor)) throw new DataError('parameter data is not a tensor');
   data.isParameter = true;
   data.requiresGrad = requiresGrad === true;
   return data;
@@ -104,45 +118,34 @@ function rebuildParameter(args: unknown[]): LazyTensor | UnsupportedTensor {
 
 function rebuildFromType(args: unknown[]): unknown {
   const [func, newType, funcArgs] = args;
-  if (!(func instanceof PyGlobal) || !Array.isArray(funcArgs)) throw new Error('malformed tensor subclass');
+  if (!(func instanceof PyGlobal) || !Array.isArray(funcArgs)) throw new DataError('malformed tensor subclass');
   const t = func.call(funcArgs);
   if (t instanceof LazyTensor && newType instanceof PyGlobal && newType.qualname === 'torch.nn.parameter.Parameter') t.isParameter = true;
   return t;
 }
 
-/** `numpy.dtype` as pickled: `dtype('f8', False, True)` then BUILD with `(3, '<', ...)`. */
-class NumpyDType implements Buildable {
-  byteOrder = '=';
-  constructor(readonly code: string) {}
-  setState(state: unknown): void {
-    if (Array.isArray(state) && typeof state[1] === 'string') this.byteOrder = state[1];
+/** `_rebuild_qtensor(storage, offset, size, stride, quantizer_params, requires_grad, hooks)`. */
+function rebuildQTensor(args: unknown[]): LazyTensor | UnsupportedTensor {
+  const [storage, offset, size, stride, params, requiresGrad] = args;
+  if (storage instanceof UnsupportedTensor) return storage;
+  const t = rebuildTensor([storage, offset, size, stride, requiresGrad]) as LazyTensor;
+  if (!t.storage.type.quantized) throw new DataError(`a quantized tensor on a ${t.storage.type.name}`);
+  if (!Array.isArray(params) || !(params[0] instanceof PyGlobal)) throw new DataError('quantizer parameters are malformed');
+  const scheme = params[0].name;
+  let quant: QuantParams;
+  if (scheme === 'per_tensor_affine') {
+    const [, scale, zeroPoint] = params;
+    if (typeof scale !== 'number') throw new DataError('quantizer scale is not a number');
+    quant = { scheme, scale, zeroPoint: int(zeroPoint, 'quantizer zero point') };
+  } else if (scheme === 'per_channel_affine') {
+    const [, scales, zeroPoints, axis] = params;
+    if (!(scales instanceof LazyTensor) || !(zeroPoints instanceof LazyTensor)) throw new DataError('per-channel scales or zero points are not tensors');
+    quant = { scheme, scales, zeroPoints, axis: int(axis, 'quantizer axis') };
+  } else {
+    return new UnsupportedTensor(`a quantized tensor with scheme ${scheme}`);
   }
-}
-
-function numpyScalar(args: unknown[]): unknown {
-  const [dtype, raw] = args;
-  if (!(dtype instanceof NumpyDType) || !(raw instanceof Uint8Array)) throw new Error('malformed numpy scalar');
-  const b = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
-  const le = dtype.byteOrder !== '>';
-  const size = Number(dtype.code.slice(1));
-  if (b.length < size) throw new Error(`numpy scalar of dtype ${dtype.code} has ${b.length} bytes`);
-  switch (dtype.code) {
-    case 'f8': return le ? b.readDoubleLE(0) : b.readDoubleBE(0);
-    case 'f4': return le ? b.readFloatLE(0) : b.readFloatBE(0);
-    case 'f2': return halfToFloat(le ? b.readUInt16LE(0) : b.readUInt16BE(0));
-    case 'i8': case 'u8': {
-      const v = dtype.code === 'i8' ? (le ? b.readBigInt64LE(0) : b.readBigInt64BE(0)) : (le ? b.readBigUInt64LE(0) : b.readBigUInt64BE(0));
-      return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
-    }
-    case 'i4': return le ? b.readInt32LE(0) : b.readInt32BE(0);
-    case 'u4': return le ? b.readUInt32LE(0) : b.readUInt32BE(0);
-    case 'i2': return le ? b.readInt16LE(0) : b.readInt16BE(0);
-    case 'u2': return le ? b.readUInt16LE(0) : b.readUInt16BE(0);
-    case 'i1': return b.readInt8(0);
-    case 'u1': return b.readUInt8(0);
-    case 'b1': return b[0] !== 0;
-    default: throw new Error(`numpy scalar of dtype '${dtype.code}' is not supported`);
-  }
+  t.quant = quant;
+  return t;
 }
 
 function namespace(qualname: string) {
@@ -168,28 +171,66 @@ const ALLOWED: Record<string, Impl> = {
   'torch.device': (args) => args.filter((a) => a !== null && a !== undefined).join(':'),
   'torch.Tensor': null,
   'torch.nn.parameter.Parameter': null,
+  'torch._utils._rebuild_qtensor': rebuildQTensor,
   'argparse.Namespace': namespace('argparse.Namespace'),
   'types.SimpleNamespace': namespace('types.SimpleNamespace'),
   'numpy.dtype': (args) => new NumpyDType(String(args[0])),
+  'numpy.ndarray': null,
+  'numpy.core.multiarray._reconstruct': reconstructArray,
+  'numpy._core.multiarray._reconstruct': reconstructArray,
   'numpy.core.multiarray.scalar': numpyScalar,
   'numpy._core.multiarray.scalar': numpyScalar,
-  '_codecs.encode': (args) => {
-    const [s, enc] = args;
-    if (typeof s !== 'string' || (enc !== 'latin1' && enc !== 'latin-1')) throw new Error('_codecs.encode is allowed only for latin1 bytes');
-    return Uint8Array.from(Buffer.from(s, 'latin1'));
-  },
-  'builtins.set': (args) => new Set(Array.isArray(args[0]) ? args[0] : []),
-  'builtins.frozenset': (args) => new Set(Array.isArray(args[0]) ? args[0] : []),
-  'builtins.bytearray': (args) => (args[0] instanceof Uint8Array ? args[0] : new Uint8Array(0)),
+  '_codecs.encode': (args) => latin1(args, '_codecs.encode'),
+  'builtins.dict': (args) => new Map(pairs(args[0])),
+  'builtins.list': (args) => (args.length ? [...iterable(args[0])] : []),
+  'builtins.tuple': (args) => (args.length ? [...iterable(args[0])] : []),
+  'builtins.set': (args) => new Set(args.length ? iterable(args[0]) : []),
+  'builtins.frozenset': (args) => new Set(args.length ? iterable(args[0]) : []),
+  'builtins.bytearray': (args) => (args.length === 0 ? new Uint8Array(0) : args[0] instanceof Uint8Array ? args[0] : latin1(args, 'bytearray')),
+  'builtins.bytes': (args) => (args.length === 0 ? new Uint8Array(0) : Uint8Array.from(iterable(args[0]) as number[])),
+  'builtins.slice': namespace('builtins.slice'),
+  'builtins.range': namespace('builtins.range'),
+  'builtins.complex': namespace('builtins.complex'),
   'builtins.object': null,
+  'builtins.int': null,
+  'builtins.float': null,
+  'builtins.str': null,
+  'builtins.bool': null,
+  'collections.defaultdict': () => new Map(),
+  'collections.Counter': (args) => new Map(args.length && args[0] instanceof Map ? args[0] : []),
+  'collections.deque': (args) => (args.length ? [...iterable(args[0])] : []),
   'copyreg._reconstructor': reconstructor,
 };
+
+/** `_codecs.encode(str, 'latin1')`: how protocols 0-2 pickle bytes. */
+function latin1(args: unknown[], what: string): Uint8Array {
+  const [s, enc] = args;
+  if (typeof s !== 'string' || (enc !== 'latin1' && enc !== 'latin-1')) throw new DataError(`${what} is allowed only for latin1 bytes`);
+  return Uint8Array.from(Buffer.from(s, 'latin1'));
+}
+
+function iterable(x: unknown): Iterable<unknown> {
+  if (Array.isArray(x) || x instanceof Set || x instanceof Map) return x instanceof Map ? x.keys() : x;
+  throw new DataError('argument is not a list, tuple, set or dict');
+}
+
+/** dict(x): a dict's entries or a list of pairs. */
+function pairs(x: unknown): Iterable<[unknown, unknown]> {
+  if (x === undefined) return [];
+  if (x instanceof Map) return x;
+  const out: Array<[unknown, unknown]> = [];
+  for (const kv of iterable(x)) {
+    if (!Array.isArray(kv) || kv.length !== 2) throw new DataError('dict() item is not a pair');
+    out.push([kv[0], kv[1]]);
+  }
+  return out;
+}
 
 /** Protocol 0/1 instances: `_reconstructor(cls, object, None)` then BUILD. */
 function reconstructor(args: unknown[]): unknown {
   const [cls, base] = args;
   if (!(cls instanceof PyGlobal) || !cls.callable || !(base instanceof PyGlobal) || base.qualname !== 'builtins.object') {
-    throw new Error('copyreg._reconstructor is allowed only for plain classes');
+    throw new DataError('copyreg._reconstructor is allowed only for plain classes');
   }
   return cls.call([]);
 }
@@ -200,11 +241,12 @@ export interface GlobalResolver {
   placeholders: string[];
 }
 
-export function makeGlobalResolver(allowUnknownGlobals: boolean): GlobalResolver {
+/** `strict`: refuse every global outside the allowlist instead of keeping it as a placeholder. */
+export function makeGlobalResolver(strict: boolean): GlobalResolver {
   const cache = new Map<string, PyGlobal>();
   const placeholders: string[] = [];
-  const create = (pickled: string, name: string): PyGlobal => {
-    const module = PY2_MODULES[pickled] ?? pickled;
+  const create = (pickledModule: string, pickledName: string): PyGlobal => {
+    const [module, name] = PY2_NAMES[`${pickledModule}.${pickledName}`] ?? [PY2_MODULES[pickledModule] ?? pickledModule, pickledName];
     const qualname = `${module}.${name}`;
     if (Object.hasOwn(ALLOWED, qualname)) return new PyGlobal(module, name, ALLOWED[qualname] ?? undefined);
     if (module === 'torch') {
@@ -217,8 +259,8 @@ export function makeGlobalResolver(allowUnknownGlobals: boolean): GlobalResolver
       return new PyGlobal(module, name, () => unsupported);
     }
     if (isDangerous(module, name)) throw new RefusedGlobalError(qualname, true);
-    if (!allowUnknownGlobals) throw new RefusedGlobalError(qualname, false);
-    placeholders.push(qualname);
+    if (strict) throw new RefusedGlobalError(qualname, false);
+    if (!TORCH_MODULE_PREFIXES.some((p) => qualname.startsWith(p))) placeholders.push(qualname);
     return new PyGlobal(module, name, (args) => new PyInstance(qualname, args, true));
   };
   return {

@@ -4,6 +4,7 @@
 import { InputError } from '../errors.js';
 import { StorageClass } from './globals.js';
 import { unpickle, type UnpickleHooks } from './pickle.js';
+import { PyGlobal } from './pyobjects.js';
 import type { Storage } from './storage.js';
 
 const MAGIC = 0x1950a86a20f9469cfc6cn;
@@ -37,7 +38,9 @@ export function readLegacyCheckpoint(buf: Buffer, file: string, resolveGlobal: U
   const views: View[] = [];
   const persistentLoad = (pid: unknown): unknown => {
     if (!Array.isArray(pid)) return fail('malformed persistent id');
-    if (pid[0] === 'module') return null; // source of a pickled nn.Module class; never used
+    // `torch.save(model)`: each nn.Module class as ('module', class, source file, source text). The
+    // class (an inert placeholder) is what the pickle instantiates; the source is never used.
+    if (pid[0] === 'module') return pid[1] instanceof PyGlobal ? pid[1] : fail('malformed module persistent id');
     const [kind, cls, key, , numel, view] = pid as unknown[];
     if (kind !== 'storage' || !(cls instanceof StorageClass) || typeof key !== 'string'
       || typeof numel !== 'number' || !Number.isSafeInteger(numel) || numel < 0) {

@@ -4,12 +4,15 @@
 import { InputError } from '../errors.js';
 import { typedArrayOf } from './dtype.js';
 import { OrderedDict, PyInstance } from './pyobjects.js';
-import { CheckpointTensor, LazyTensor, UnsupportedTensor } from './storage.js';
+import { CheckpointTensor, LazyTensor, QuantizedTensor, storageBytes, UnsupportedTensor } from './storage.js';
+import type { TensorData } from './types.js';
 
 export interface MaterialiseContext {
   file: string;
   /** Bytes that copies may still allocate; bounds memory by the file size (stride-0 views can amplify). */
   copyBudget: number;
+  /** Leave each tensor's bytes unread until its `data` is first used. */
+  lazy?: boolean;
 }
 
 function fail(ctx: MaterialiseContext, msg: string): never {
@@ -40,7 +43,7 @@ function wordView(bytes: Uint8Array, elementSize: number): { words: Uint8Array |
 }
 
 /** Copies a strided view into a fresh contiguous buffer. */
-function gather(src: Uint8Array, elementSize: number, offset: number, shape: number[], stride: number[], numel: number): ArrayBuffer {
+export function gather(src: Uint8Array, elementSize: number, offset: number, shape: number[], stride: number[], numel: number): ArrayBuffer {
   const out = new ArrayBuffer(numel * elementSize);
   const aligned = src.byteOffset % Math.min(elementSize, 4) === 0 ? src : new Uint8Array(src); // copies
   const { words: s, w } = wordView(aligned, elementSize);
@@ -71,11 +74,11 @@ function gather(src: Uint8Array, elementSize: number, offset: number, shape: num
 
 export function materialiseTensor(t: LazyTensor, name: string, ctx: MaterialiseContext): CheckpointTensor {
   const { storage, offset, shape, stride } = t;
-  const { dtype, elementSize } = storage.type;
+  const { elementSize } = storage.type;
+  const dtype = t.quant ? storage.type.quantized?.repr : storage.type.dtype;
   const where = `tensor '${name}'`;
   if (!dtype) fail(ctx, `${where} has dtype ${storage.type.unsupported} (torch.${storage.type.name}), which torchport does not read`);
-  if (!storage.bytes) fail(ctx, `${where}: storage '${storage.key}' has no data`);
-  const bytes = storage.bytes;
+  if (!storage.bytes && !storage.load) fail(ctx, `${where}: storage '${storage.key}' has no data`);
   if (offset < 0) fail(ctx, `${where} has a negative storage offset (${offset})`);
   let numel = 1;
   let last = offset;
@@ -94,19 +97,48 @@ export function materialiseTensor(t: LazyTensor, name: string, ctx: MaterialiseC
   }
   const start = offset * elementSize;
   const nbytes = numel * elementSize;
-  if (isContiguous(shape, stride)) {
-    const byteOffset = bytes.byteOffset + start;
-    if (!storage.bigEndian && byteOffset % elementSize === 0) {
-      return new CheckpointTensor(dtype, shapeCopy, typedArrayOf(dtype, bytes.buffer, byteOffset, numel), t.isParameter, t.requiresGrad);
-    }
+  const contiguous = isContiguous(shape, stride);
+  // Records read on demand land in fresh, aligned buffers; bytes already in memory may not be aligned.
+  const aligned = !storage.bytes || (storage.bytes.byteOffset + start) % elementSize === 0;
+  const view = contiguous && !storage.bigEndian && aligned;
+  if (!view) {
+    ctx.copyBudget -= nbytes;
+    if (ctx.copyBudget < 0) fail(ctx, `${where} (size [${shape.join(', ')}]) would need more memory than the file's size justifies (a stride-0 view?)`);
   }
-  ctx.copyBudget -= nbytes;
-  if (ctx.copyBudget < 0) fail(ctx, `${where} (size [${shape.join(', ')}]) would need more memory than the file's size justifies (a stride-0 view?)`);
-  const buffer = isContiguous(shape, stride)
-    ? new Uint8Array(bytes.subarray(start, start + nbytes)).buffer // a copy (Buffer#slice would not be)
-    : gather(bytes, elementSize, offset, shape, stride, numel);
-  if (storage.bigEndian && elementSize > 1) swapBytes(new Uint8Array(buffer), elementSize);
-  return new CheckpointTensor(dtype, shapeCopy, typedArrayOf(dtype, buffer, 0, numel), t.isParameter, t.requiresGrad);
+  const load = (): TensorData => {
+    const bytes = storageBytes(storage);
+    const byteOffset = bytes.byteOffset + start;
+    if (contiguous && !storage.bigEndian && byteOffset % elementSize === 0) return typedArrayOf(dtype, bytes.buffer, byteOffset, numel);
+    const buffer = contiguous
+      ? new Uint8Array(bytes.subarray(start, start + nbytes)).buffer // a copy (Buffer#slice would not be)
+      : gather(bytes, elementSize, offset, shape, stride, numel);
+    if (storage.bigEndian && elementSize > 1) swapBytes(new Uint8Array(buffer), elementSize);
+    return typedArrayOf(dtype, buffer, 0, numel);
+  };
+  return new CheckpointTensor(dtype, shapeCopy, ctx.lazy ? load : load(), t.isParameter, t.requiresGrad);
+}
+
+/** Numbers of a small materialised tensor (per-channel scales or zero points). */
+function numbersOf(x: unknown, what: string, ctx: MaterialiseContext): number[] {
+  if (!(x instanceof LazyTensor)) return fail(ctx, `${what} is not a tensor`);
+  const t = materialiseTensor(x, what, ctx);
+  if (t.shape.length !== 1) fail(ctx, `${what} has shape [${t.shape.join(', ')}], not one dimension`);
+  return Array.from(t.data as ArrayLike<number | bigint>, Number);
+}
+
+function materialiseQuantized(t: LazyTensor, name: string, ctx: MaterialiseContext): QuantizedTensor {
+  const repr = materialiseTensor(t, name, ctx);
+  const q = t.quant!;
+  const dtype = t.storage.type.quantized!.dtype;
+  if (q.scheme === 'per_tensor_affine') return new QuantizedTensor(dtype, repr, q.scheme, q.scale, q.zeroPoint);
+  const where = `quantized tensor '${name}'`;
+  if (q.axis < 0 || q.axis >= repr.shape.length) fail(ctx, `${where} has axis ${q.axis} but ${repr.shape.length} dimensions`);
+  const scales = numbersOf(q.scales, `${name} (scales)`, ctx);
+  const zeroPoints = numbersOf(q.zeroPoints, `${name} (zero points)`, ctx);
+  if (scales.length !== repr.shape[q.axis] || zeroPoints.length !== repr.shape[q.axis]) {
+    fail(ctx, `${where} has ${scales.length} scales and ${zeroPoints.length} zero points for ${repr.shape[q.axis]} channels`);
+  }
+  return new QuantizedTensor(dtype, repr, q.scheme, scales, zeroPoints, q.axis);
 }
 
 /**
@@ -115,12 +147,12 @@ export function materialiseTensor(t: LazyTensor, name: string, ctx: MaterialiseC
  * deeply nested file cannot overflow the call stack.
  */
 export function materialiseAll(root: unknown, ctx: MaterialiseContext): unknown {
-  const done = new Map<LazyTensor, CheckpointTensor>();
+  const done = new Map<LazyTensor, CheckpointTensor | QuantizedTensor>();
   const visit = (value: unknown, path: string): unknown => {
     if (value instanceof UnsupportedTensor) fail(ctx, `tensor '${path}' is ${value.reason}, which torchport does not read`);
     if (!(value instanceof LazyTensor)) return value;
     let t = done.get(value);
-    if (!t) done.set(value, (t = materialiseTensor(value, path, ctx)));
+    if (!t) done.set(value, (t = value.quant ? materialiseQuantized(value, path, ctx) : materialiseTensor(value, path, ctx)));
     return t;
   };
   const top = visit(root, '<root>');

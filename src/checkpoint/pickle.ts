@@ -8,7 +8,7 @@
 // from the wrong end of the marked items; object dictionaries let a `__proto__` key replace the
 // prototype; a missing memo entry or MARK silently pushes `undefined`, so corrupted files fail later
 // with TypeErrors instead of a clear message; and it calls `console.warn` on large lengths.
-import { isBuildable, PyGlobal, PyInstance } from './pyobjects.js';
+import { DataError, isBuildable, PyGlobal, PyInstance } from './pyobjects.js';
 
 export interface UnpickleHooks {
   resolveGlobal(module: string, name: string): PyGlobal;
@@ -104,15 +104,18 @@ export function unpickle(buf: Buffer, start: number, hooks: UnpickleHooks): Unpi
     if (!(x instanceof PyGlobal)) fail(`${what} on a value that is not a class or function`);
     return x as PyGlobal;
   };
+  /** Runs a stand-in; its DataError (malformed arguments or state) is reported at this opcode. */
+  const guard = <T>(what: string, f: () => T): T => {
+    try {
+      return f();
+    } catch (err) {
+      if (!(err instanceof DataError)) throw err;
+      return fail(`${what}: ${err.message}`);
+    }
+  };
   const call = (g: PyGlobal, args: unknown): unknown => {
     if (!Array.isArray(args)) fail(`arguments for '${g.qualname}' are not a tuple`);
-    try {
-      return g.call(args as unknown[]);
-    } catch (err) {
-      // Our stand-ins throw plain Errors on malformed arguments; report them at this opcode.
-      if (err instanceof PickleError || (err as Error).constructor !== Error) throw err;
-      return fail(`${g.qualname}: ${(err as Error).message}`);
-    }
+    return guard(g.qualname, () => g.call(args as unknown[]));
   };
   const setItems = (target: unknown, items: unknown[]): void => {
     if (items.length % 2) fail('odd number of items for a dict');
@@ -283,7 +286,7 @@ export function unpickle(buf: Buffer, start: number, hooks: UnpickleHooks): Unpi
         const state = pop();
         const obj = top();
         if (!isBuildable(obj)) fail('BUILD on a value that takes no state');
-        (obj as { setState(s: unknown): void }).setState(state);
+        guard('BUILD', () => (obj as { setState(s: unknown): void }).setState(state));
         break;
       }
       case 0x50: stack.push(hooks.persistentLoad(line())); break; // PERSID

@@ -2,6 +2,9 @@
 // list/tuple → Array, set → Set, bytes → Uint8Array, int → number or bigint when unsafe); objects of
 // allowlisted classes and inert placeholders are the classes below. None of them runs code.
 
+/** Malformed arguments or state for one of torchport's stand-ins: bad input, reported at its opcode. */
+export class DataError extends Error {}
+
 /** An object that accepts pickle's BUILD opcode (Python's `__setstate__` / `__dict__.update`). */
 export interface Buildable {
   setState(state: unknown): void;
@@ -25,15 +28,15 @@ export class PyGlobal {
   }
 
   call(args: unknown[]): unknown {
-    if (!this.impl) throw new Error(`global '${this.qualname}' is not callable in a checkpoint`);
+    if (!this.impl) throw new DataError(`global '${this.qualname}' is not callable in a checkpoint`);
     return this.impl(args);
   }
 }
 
 /**
  * An instance of a Python class that torchport keeps as inert data: its constructor arguments and
- * the attributes set by BUILD (e.g. `argparse.Namespace`, or an unknown class under
- * allowUnknownGlobals). Items appended or set on it (list/dict subclasses) are kept too.
+ * the attributes set by BUILD (e.g. `argparse.Namespace`, an `nn.Module`, or an unknown class kept as
+ * a placeholder). Items appended or set on it (list/dict subclasses) are kept too.
  */
 export class PyInstance implements Buildable {
   readonly attrs = new Map<string, unknown>();
@@ -62,7 +65,7 @@ export class OrderedDict extends Map<unknown, unknown> implements Buildable {
   readonly attrs = new Map<string, unknown>();
 
   setState(state: unknown): void {
-    if (!(state instanceof Map)) throw new Error('OrderedDict state is not a dict');
+    if (!(state instanceof Map)) throw new DataError('OrderedDict state is not a dict');
     for (const [k, v] of state) this.attrs.set(String(k), v);
   }
 }

@@ -1,7 +1,7 @@
 // The data behind `torchport inspect`: read, unwrap, filter, summarise; plain JSON-able values.
 import { InputError } from '../errors.js';
 import { describeValue, extractStateDict } from './extract.js';
-import { readCheckpoint } from './read.js';
+import { readCheckpoint, type ReadOptions } from './read.js';
 import { groupKeys, numelOf, summarise, type StateDictSummary } from './summary.js';
 import type { StateDict } from './types.js';
 
@@ -10,10 +10,12 @@ export interface InspectOptions {
   /** Keep only keys matching this regular expression (JavaScript syntax). */
   filter?: string;
   group?: boolean;
-  allowUnknownGlobals?: boolean;
+  /** How to read the file. Tensors are read lazily: only those whose values are used (--npy) are read. */
+  read?: Omit<ReadOptions, 'lazy'>;
 }
 
-export interface TensorRow { key: string; dtype: string; shape: number[]; numel: number }
+/** `quantized`: how a quantized tensor is stored (its row's dtype is the dequantized float32). */
+export interface TensorRow { key: string; dtype: string; shape: number[]; numel: number; quantized?: string }
 export interface GroupRow { pattern: string; dtypes: string[]; tensors: number; numel: number }
 
 export interface InspectReport {
@@ -37,7 +39,7 @@ export interface InspectReport {
 
 /** Reads and summarises a checkpoint; also returns the (filtered) state dict for --npy. */
 export function inspectCheckpoint(file: string, opts: InspectOptions = {}): { report: InspectReport; stateDict: StateDict } {
-  const ckpt = readCheckpoint(file, { allowUnknownGlobals: opts.allowUnknownGlobals });
+  const ckpt = readCheckpoint(file, { ...opts.read, lazy: true });
   const ex = extractStateDict(ckpt.object, { key: opts.key, file });
   let stateDict = ex.stateDict;
   if (opts.filter !== undefined) {
@@ -53,7 +55,10 @@ export function inspectCheckpoint(file: string, opts: InspectOptions = {}): { re
   if (ckpt.object instanceof Map && ex.source !== 'raw') {
     for (const [k, v] of ckpt.object) if (String(k) !== ex.source) others[String(k)] = describeValue(v);
   }
-  const rows = [...stateDict].map(([key, t]) => ({ key, dtype: t.dtype, shape: t.shape, numel: numelOf(t.shape) }));
+  const rows: TensorRow[] = [...stateDict].map(([key, t]) => {
+    const q = ex.quantized.get(key);
+    return { key, dtype: t.dtype, shape: t.shape, numel: numelOf(t.shape), ...(q ? { quantized: q.describe() } : {}) };
+  });
   const report: InspectReport = {
     file,
     format: ckpt.format,

@@ -10,7 +10,11 @@ export interface StorageType {
   dtype?: DType;
   /** Why it is unsupported, e.g. 'complex64' or 'quantized qint8'. */
   unsupported?: string;
+  /** Quantized storages: the quantized dtype and the integer dtype of its representation. */
+  quantized?: { dtype: QDType; repr: DType };
 }
+
+export type QDType = 'qint8' | 'quint8' | 'qint32';
 
 const TYPES: StorageType[] = [
   { name: 'FloatStorage', elementSize: 4, dtype: 'float32' },
@@ -26,9 +30,9 @@ const TYPES: StorageType[] = [
   { name: 'ComplexHalfStorage', elementSize: 4, unsupported: 'complex32' },
   { name: 'ComplexFloatStorage', elementSize: 8, unsupported: 'complex64' },
   { name: 'ComplexDoubleStorage', elementSize: 16, unsupported: 'complex128' },
-  { name: 'QInt8Storage', elementSize: 1, unsupported: 'quantized qint8' },
-  { name: 'QUInt8Storage', elementSize: 1, unsupported: 'quantized quint8' },
-  { name: 'QInt32Storage', elementSize: 4, unsupported: 'quantized qint32' },
+  { name: 'QInt8Storage', elementSize: 1, unsupported: 'quantized qint8', quantized: { dtype: 'qint8', repr: 'int8' } },
+  { name: 'QUInt8Storage', elementSize: 1, unsupported: 'quantized quint8', quantized: { dtype: 'quint8', repr: 'uint8' } },
+  { name: 'QInt32Storage', elementSize: 4, unsupported: 'quantized qint32', quantized: { dtype: 'qint32', repr: 'int32' } },
   { name: 'QUInt4x2Storage', elementSize: 1, unsupported: 'quantized quint4x2' },
   { name: 'QUInt2x4Storage', elementSize: 1, unsupported: 'quantized quint2x4' },
   { name: 'UInt16Storage', elementSize: 2, unsupported: 'uint16' },
@@ -48,15 +52,34 @@ export interface Storage {
   /** Record name (zip) or storage key (legacy), for messages. */
   key: string;
   numel: number;
-  /** Filled when the storage's record is located; legacy files fill it after the pickle. */
+  /** Filled when the storage's bytes are in memory; legacy files fill it after the pickle. */
   bytes?: Uint8Array;
+  /** Zip files read through a file: reads (and checks) the record on first use. */
+  load?: () => Uint8Array;
   bigEndian: boolean;
 }
+
+/** The storage's bytes, read on first use. */
+export function storageBytes(s: Storage): Uint8Array {
+  if (!s.bytes) {
+    if (!s.load) throw new Error(`storage '${s.key}' has no data`);
+    s.bytes = s.load();
+    s.load = undefined;
+  }
+  return s.bytes;
+}
+
+/** `_rebuild_qtensor`'s quantizer parameters; per-channel scales and zero points are tensors. */
+export type QuantParams =
+  | { scheme: 'per_tensor_affine'; scale: number; zeroPoint: number }
+  | { scheme: 'per_channel_affine'; scales: unknown; zeroPoints: unknown; axis: number };
 
 /** What `_rebuild_tensor_v2` and friends return: a tensor not yet copied out of its storage. */
 export class LazyTensor {
   isParameter = false;
   requiresGrad = false;
+  /** Set for quantized tensors (the storage then holds the integer representation). */
+  quant?: QuantParams;
   constructor(
     readonly storage: Storage,
     readonly offset: number,
@@ -71,15 +94,87 @@ export class UnsupportedTensor {
 }
 
 /** A materialised tensor: contiguous, C order, in its own dtype. `data` may share memory with the
- * file buffer and with other tensors of the same storage: treat it as read-only. */
+ * file buffer and with other tensors of the same storage: treat it as read-only. Read lazily (see
+ * ReadOptions.lazy), `data` reads its record on first access. */
 export class CheckpointTensor implements TorchTensor {
+  private value: TensorData | undefined;
+  private loader: (() => TensorData) | undefined;
+
   constructor(
     readonly dtype: DType,
     readonly shape: number[],
-    readonly data: TensorData,
+    data: TensorData | (() => TensorData),
     readonly isParameter: boolean,
     readonly requiresGrad: boolean,
+  ) {
+    if (typeof data === 'function') this.loader = data;
+    else this.value = data;
+  }
+
+  get data(): TensorData {
+    if (this.value === undefined) {
+      this.value = this.loader!();
+      this.loader = undefined;
+    }
+    return this.value;
+  }
+
+  /** False until a lazily read tensor's bytes are read. */
+  get loaded(): boolean {
+    return this.value !== undefined;
+  }
+}
+
+/**
+ * A quantized tensor as stored: its integer representation (int8 for qint8, uint8 for quint8, int32
+ * for qint32) with the affine parameters; `dequantize` gives torch's `(q - zero_point) * scale`.
+ */
+export class QuantizedTensor {
+  constructor(
+    readonly dtype: QDType,
+    readonly intRepr: CheckpointTensor,
+    readonly scheme: 'per_tensor_affine' | 'per_channel_affine',
+    /** One scale (per tensor) or one per index along `axis` (per channel). */
+    readonly scale: number | number[],
+    readonly zeroPoint: number | number[],
+    readonly axis?: number,
   ) {}
+
+  get shape(): number[] {
+    return this.intRepr.shape;
+  }
+
+  /** `(q - zero_point) * scale` in float32, as `torch.dequantize`; computed when its data is first used. */
+  dequantize(): CheckpointTensor {
+    const compute = (): Float32Array => {
+      const q = this.intRepr.data as Int8Array | Uint8Array | Int32Array;
+      const out = new Float32Array(q.length);
+      // torch computes in float32: (float(q) - zero_point) * float(scale); the store rounds the product.
+      const f = Math.fround;
+      if (typeof this.scale === 'number') {
+        const s = f(this.scale);
+        const z = this.zeroPoint as number;
+        for (let i = 0; i < q.length; i++) out[i] = f(f(q[i]) - z) * s;
+      } else {
+        const scales = this.scale.map(f);
+        const zps = this.zeroPoint as number[];
+        const inner = this.shape.slice((this.axis as number) + 1).reduce((a, b) => a * b, 1);
+        const n = scales.length;
+        for (let i = 0; i < q.length; i++) {
+          const c = Math.floor(i / inner) % n;
+          out[i] = f(f(q[i]) - zps[c]) * scales[c];
+        }
+      }
+      return out;
+    };
+    return new CheckpointTensor('float32', this.shape.slice(), compute, this.intRepr.isParameter, this.intRepr.requiresGrad);
+  }
+
+  /** e.g. `quint8, per-tensor affine, scale 0.05, zero point 10`. */
+  describe(): string {
+    if (typeof this.scale === 'number') return `${this.dtype}, per-tensor affine, scale ${this.scale}, zero point ${String(this.zeroPoint)}`;
+    return `${this.dtype}, per-channel affine, axis ${this.axis}, ${this.scale.length} scales and zero points`;
+  }
 }
 
 /** True for any object shaped like a `TorchTensor` (CheckpointTensor or one built elsewhere). */

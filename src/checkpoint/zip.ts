@@ -1,8 +1,10 @@
 // The zip container torch.save writes since PyTorch 1.6: `<folder>/data.pkl`, one record
-// `<folder>/data/<key>` per storage, `<folder>/byteorder`, `<folder>/version`. Storage records are
-// stored uncompressed, so their bytes are sliced from the file buffer without copying.
+// `<folder>/data/<key>` per storage, `<folder>/byteorder` (torch >= 2.1), `<folder>/version`.
+// Storage records are stored uncompressed: sliced without copying from an archive in memory, or
+// read on first use from a file. Every record's CRC-32 is checked when read, unless `verify` is off.
 import { InputError } from '../errors.js';
-import { readZipDirectory, recordData, ZipError, type ZipRecord } from './zip-directory.js';
+import type { ByteSource } from './byte-source.js';
+import { readZipDirectory, recordData, recordStart, ZipError, type ZipRecord } from './zip-directory.js';
 import { StorageClass } from './globals.js';
 import type { Storage } from './storage.js';
 
@@ -12,15 +14,17 @@ export interface ZipCheckpoint {
   records: string[];
   /** Resolves a storage persistent id `('storage', torch.XStorage, key, location, numel)`. */
   persistentLoad(pid: unknown): Storage;
+  /** Reads and checks every record not read yet (those no tensor uses: `version`, unused storages). */
+  verifyUnread(): void;
 }
 
-export function openZipCheckpoint(buf: Buffer, file: string): ZipCheckpoint {
+export function openZipCheckpoint(src: ByteSource, file: string, verify: boolean): ZipCheckpoint {
   const fail = (msg: string): never => {
     throw new InputError(msg, file);
   };
   let entries: ZipRecord[] = [];
   try {
-    entries = readZipDirectory(buf);
+    entries = readZipDirectory(src);
   } catch (err) {
     if (!(err instanceof ZipError)) throw err;
     fail(`not a readable zip archive: ${err.message}`);
@@ -37,25 +41,32 @@ export function openZipCheckpoint(buf: Buffer, file: string): ZipCheckpoint {
   if (byName.has(`${prefix}constants.pkl`) || records.some((n) => n.startsWith(`${prefix}code/`))) {
     fail('is a TorchScript archive (torch.jit.save), not a torch.save checkpoint; save model.state_dict() with torch.save');
   }
-  /** A record's bytes; `verify` checks its CRC (done for small records: a 22 MB CRC costs ~20 ms). */
-  const data = (name: string, verify: boolean): Buffer => {
-    const entry = byName.get(name);
-    if (!entry) return fail(`storage record '${name}' is missing from the zip archive`);
+  const zipped = <T>(f: () => T): T => {
     try {
-      return recordData(buf, entry, verify);
+      return f();
     } catch (err) {
       if (!(err instanceof ZipError)) throw err;
       return fail(`zip ${err.message}`);
     }
   };
-  const byteorder = byName.has(`${prefix}byteorder`) ? data(`${prefix}byteorder`, true).toString('latin1').trim() : 'little';
+  const entry = (name: string): ZipRecord => byName.get(name) ?? fail(`storage record '${name}' is missing from the zip archive`);
+  /** A record's bytes, its CRC-32 checked (zlib's crc32 runs at several GB/s) unless `verify` is off. */
+  const read = new Set<string>();
+  const data = (name: string): Buffer => {
+    read.add(name);
+    return zipped(() => recordData(src, entry(name), verify));
+  };
+  const byteorder = byName.has(`${prefix}byteorder`) ? data(`${prefix}byteorder`).toString('latin1').trim() : 'little';
   if (byteorder !== 'little' && byteorder !== 'big') fail(`unknown byteorder '${byteorder}' in ${prefix}byteorder`);
 
   const storages = new Map<string, Storage>();
   return {
-    pickle: data(pkls[0], true),
+    pickle: data(pkls[0]),
     pickleName: pkls[0],
     records,
+    verifyUnread() {
+      for (const name of records) if (!read.has(name) && !name.endsWith('/')) data(name);
+    },
     persistentLoad(pid) {
       if (!Array.isArray(pid) || pid[0] !== 'storage' || pid.length < 5) fail(`unexpected persistent id in ${pkls[0]}`);
       const [, cls, key, , numel] = pid as unknown[];
@@ -66,12 +77,14 @@ export function openZipCheckpoint(buf: Buffer, file: string): ZipCheckpoint {
       const name = `${prefix}data/${key}`;
       const cached = storages.get(name);
       if (cached) return cached;
-      const bytes = data(name, false);
+      const rec = entry(name);
       const need = numel * cls.type.elementSize;
-      if (bytes.length < need) {
-        fail(`storage record '${name}' holds ${bytes.length} bytes but its ${numel} ${cls.type.dtype ?? cls.type.unsupported} elements need ${need}`);
+      if (rec.size < need) {
+        fail(`storage record '${name}' holds ${rec.size} bytes but its ${numel} ${cls.type.dtype ?? cls.type.unsupported} elements need ${need}`);
       }
-      const storage: Storage = { type: cls.type, key: name, numel, bytes, bigEndian: byteorder === 'big' };
+      // Stored records are located now (a bad local header is reported here); their bytes are read on first use.
+      if (rec.method === 0) zipped(() => recordStart(src, rec));
+      const storage: Storage = { type: cls.type, key: name, numel, load: () => data(name), bigEndian: byteorder === 'big' };
       storages.set(name, storage);
       return storage;
     },

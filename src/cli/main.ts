@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import yargs, { type Argv, type CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { InputError } from '../errors.js';
+import { InputError, InternalError } from '../errors.js';
 
 interface CommandEntry {
   name: string;
@@ -57,6 +57,13 @@ export async function main(argv: string[]): Promise<void> {
       process.stderr.write(`torchport: ${err.message}\n`);
       if (verbose && err.stack) process.stderr.write(`${err.stack}\n`);
       process.exitCode = 2;
+      return;
+    }
+    if (err instanceof InternalError) {
+      process.stderr.write(`torchport: ${err.message}\n`);
+      const cause = err.cause instanceof Error ? err.cause : err;
+      process.stderr.write(verbose ? `${cause.stack ?? String(cause)}\n` : 'torchport: --verbose shows the stack trace\n');
+      process.exitCode = 70;
       return;
     }
     throw err;

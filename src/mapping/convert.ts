@@ -1,13 +1,14 @@
 // `convert`: checkpoint → TF.js weights folder that reloads without the source (model.json +
 // shards + the mapping used + the diff report), and `loadConverted` to get it back as a model.
-import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { sha256OfFile } from '../checkpoint/file-digest.js';
 import { writeDirAtomic } from '../io/atomic.js';
 import { readTfjsWeights, writeTfjsWeights } from '../io/tfjs-weights.js';
 import { InputError } from '../errors.js';
 import { applyPlan } from './apply.js';
 import { mapCheckpoint, type MapCheckpointOptions } from './pipeline.js';
+import { writeSourceRecord } from './source-record.js';
 import type { DiffReport } from './report.js';
 import type { Mapping, ModelOptions } from './types.js';
 
@@ -60,14 +61,15 @@ export async function convertCheckpoint(path: string, outDir: string, opts: Conv
   if (existsSync(outDir) && (!statSync(outDir).isDirectory() || (readdirSync(outDir).length > 0 && !existsSync(join(outDir, 'model.json'))))) {
     throw new InputError('exists and is not a torchport output folder; choose another --out', outDir);
   }
-  let bytes: Buffer;
+  let digest: { sha256: string; bytes: number };
   try {
-    bytes = readFileSync(path);
+    digest = sha256OfFile(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new InputError(code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, not a checkpoint file' : `cannot read (${code ?? (err as Error).message})`, path);
   }
-  const mapped = mapCheckpoint(path, opts, bytes);
+  // Read lazily: only the tensors that are converted are read (and CRC-checked).
+  const mapped = mapCheckpoint(path, { ...opts, read: { ...opts.read, lazy: true } });
   const { report, detection } = mapped;
   const { best } = detection;
   if (best.plan.conflicts.length > 0 || (!report.summary.complete && !opts.allowMissing)) {
@@ -79,7 +81,7 @@ export async function convertCheckpoint(path: string, outDir: string, opts: Conv
     model: best.model,
     options: best.options,
     mapping: best.mapping.name,
-    source: { file: basename(path), sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length },
+    source: { file: basename(path), ...digest },
     missing: [...best.plan.missing.map((m) => m.target), ...best.plan.mismatched.map((m) => m.target)],
   };
   let files: string[] = [];
@@ -93,6 +95,7 @@ export async function convertCheckpoint(path: string, outDir: string, opts: Conv
     writeFileSync(join(tmp, 'mapping.json'), `${JSON.stringify(mappingRecord(best.mapping), null, 1)}\n`);
     writeFileSync(join(tmp, 'diff-report.json'), `${JSON.stringify(report, null, 1)}\n`);
     files = ['model.json', ...json.weightsManifest[0].paths, 'mapping.json', 'diff-report.json'];
+    files.push(...writeSourceRecord(tmp, mapped.stateDict, best.plan, { mapping: best.mapping.name, ...mapped.origin }));
   });
   return { report, notes: mapped.notes, written: true, files };
 }

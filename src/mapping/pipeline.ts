@@ -1,6 +1,6 @@
 // read → unwrap → detect/force a mapping → plan: the part of `convert` and `diff` that needs no TF.js.
 import { extractStateDict, type ExtractOptions } from '../checkpoint/extract.js';
-import { readCheckpoint, readCheckpointBytes } from '../checkpoint/read.js';
+import { readCheckpoint, readCheckpointBytes, type ReadOptions } from '../checkpoint/read.js';
 import type { StateDict } from '../checkpoint/types.js';
 import { InputError } from '../errors.js';
 import { detectMapping, fingerprintFailure, type Detection } from './detect.js';
@@ -8,6 +8,7 @@ import { BUILTIN_MAPPINGS_DIR, loadAllMappings, loadMapping } from './load.js';
 import { describeModel } from './models.js';
 import type { SourceSpec } from './plan.js';
 import { buildReport, type DiffReport } from './report.js';
+import type { SourceOrigin } from './source-record.js';
 import type { ModelOptions } from './types.js';
 
 export interface MapCheckpointOptions {
@@ -21,7 +22,8 @@ export interface MapCheckpointOptions {
   extract?: Omit<ExtractOptions, 'file'>;
   /** Folders with mapping files (default: the shipped `mappings/`). */
   mappingDirs?: string[];
-  allowUnknownGlobals?: boolean;
+  /** How to read the file (`--strict`, `--no-verify`). */
+  read?: ReadOptions;
 }
 
 export interface MappedCheckpoint {
@@ -31,6 +33,8 @@ export interface MappedCheckpoint {
   report: DiffReport;
   /** What unwrapping did (e.g. "stripped 'module.' from all 312 keys"), and reader warnings. */
   notes: string[];
+  /** Where the state dict sat in the file and what unwrapping removed (export restores it). */
+  origin: Omit<SourceOrigin, 'mapping'>;
 }
 
 export function sourceSpecs(stateDict: StateDict): SourceSpec[] {
@@ -38,7 +42,7 @@ export function sourceSpecs(stateDict: StateDict): SourceSpec[] {
 }
 
 /** Plans `sources` against the shipped (or given) mappings: detection unless a mapping is forced. */
-export function detectForSources(sources: SourceSpec[], opts: Omit<MapCheckpointOptions, 'extract' | 'allowUnknownGlobals'> = {}): Detection {
+export function detectForSources(sources: SourceSpec[], opts: Omit<MapCheckpointOptions, 'extract' | 'read'> = {}): Detection {
   const dirs = opts.mappingDirs ?? [BUILTIN_MAPPINGS_DIR];
   const common = { model: opts.model, options: opts.options };
   if (opts.mapping) return detectMapping(sources, [loadMapping(opts.mapping, dirs)], describeModel, { ...common, forced: true });
@@ -56,11 +60,12 @@ export function detectForSources(sources: SourceSpec[], opts: Omit<MapCheckpoint
 
 /** `bytes`: the file's contents when the caller already read them (convert hashes them too). */
 export function mapCheckpoint(path: string, opts: MapCheckpointOptions = {}, bytes?: Uint8Array): MappedCheckpoint {
-  const read = { allowUnknownGlobals: opts.allowUnknownGlobals };
+  const read = opts.read ?? {};
   const file = bytes ? readCheckpointBytes(bytes, path, read) : readCheckpoint(path, read);
   const extracted = extractStateDict(file.object, { ...opts.extract, file: path });
   const sources = sourceSpecs(extracted.stateDict);
   const detection = detectForSources(sources, opts);
   const notes = [...file.warnings, ...extracted.notes];
-  return { stateDict: extracted.stateDict, sources, detection, report: buildReport(detection, path, notes), notes };
+  const origin = { container: extracted.source, strippedPrefix: extracted.strippedPrefix, metadata: extracted.metadata };
+  return { stateDict: extracted.stateDict, sources, detection, report: buildReport(detection, path, notes), notes, origin };
 }

@@ -6,26 +6,7 @@ import { readFileSync } from 'node:fs';
 import { readCheckpoint, readCheckpointBytes } from '../../src/checkpoint/read.js';
 import { CheckpointTensor } from '../../src/checkpoint/storage.js';
 import { OrderedDict, PyInstance } from '../../src/checkpoint/pyobjects.js';
-import { expected, fixture, type Expected } from './helpers.js';
-
-/** Follows a path of keys (Map keys compared as strings, list indices, object attributes). */
-function at(root: unknown, path: string[]): unknown {
-  let node = root;
-  for (const key of path) {
-    if (node instanceof Map) {
-      const k = [...node.keys()].find((x) => String(x) === key);
-      assert.ok(k !== undefined, `missing key '${key}' in ${path.join('.')}`);
-      node = node.get(k);
-    } else if (Array.isArray(node)) {
-      node = node[Number(key)];
-    } else if (node instanceof PyInstance) {
-      node = node.attrs.get(key);
-    } else {
-      assert.fail(`cannot follow '${key}' in ${path.join('.')}`);
-    }
-  }
-  return node;
-}
+import { at, expected, fixture, type Expected } from './helpers.js';
 
 function countTensors(x: unknown, seen = new Set<unknown>()): number {
   if (seen.has(x)) return 0;
@@ -56,7 +37,9 @@ function assertMatches(file: string, exp: Expected): void {
 }
 
 const GOOD = ['dtypes', 'dtypes_legacy', 'wrap_state_dict', 'wrap_model_p4', 'wrap_model_p1_legacy', 'dataparallel_legacy',
-  'dataparallel_in_state_dict', 'parameters', 'detector', 'two_candidates', 'renamed_folder', 'deflated'];
+  'dataparallel_in_state_dict', 'parameters', 'detector', 'two_candidates', 'renamed_folder', 'deflated',
+  // torch >= 2.1's byteorder record (added to a torch 1.13 file), bfloat16, and zip64 records throughout
+  'bf16', 'byteorder_little', 'zip64'];
 
 for (const name of GOOD) {
   test(`${name}.pth: every tensor equals what PyTorch saved`, () => assertMatches(`${name}.pth`, expected(name)));

@@ -83,14 +83,14 @@ test('--npy writes each tensor in its own dtype (bfloat16 widened) with PyTorch 
   }
 });
 
-test('unknown globals: refused (exit 2), or shown as warnings with --allow-unknown-globals', () => {
-  const refused = torchport('inspect', fixture('unknown_global.pth'));
+test('unknown globals: shown as warnings by default, refused (exit 2) with --strict', () => {
+  const kept = torchport('inspect', fixture('unknown_global.pth'));
+  assert.equal(kept.code, 0, kept.stderr);
+  assert.ok(kept.stdout.includes("warning: unknown global 'mylib.config.TrainConfig' kept as an inert placeholder"), kept.stdout);
+  assert.ok(kept.stdout.includes('also holds  cfg: mylib.config.TrainConfig object'), kept.stdout);
+  const refused = torchport('inspect', fixture('unknown_global.pth'), '--strict');
   assert.equal(refused.code, 2);
-  assert.match(refused.stderr, /^torchport: .*unknown_global\.pth: refusing to read: it references 'mylib\.config\.TrainConfig'/);
-  const allowed = torchport('inspect', fixture('unknown_global.pth'), '--allow-unknown-globals');
-  assert.equal(allowed.code, 0, allowed.stderr);
-  assert.ok(allowed.stdout.includes("warning: unknown global 'mylib.config.TrainConfig' kept as an inert placeholder"), allowed.stdout);
-  assert.ok(allowed.stdout.includes('also holds  cfg: mylib.config.TrainConfig object'), allowed.stdout);
+  assert.match(refused.stderr, /^torchport: .*unknown_global\.pth: refusing to read under --strict: it references 'mylib\.config\.TrainConfig'/);
 });
 
 test('bad input: exit 2, one line on stderr naming the file, no stack trace without --verbose', () => {

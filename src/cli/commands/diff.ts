@@ -1,28 +1,38 @@
 // `torchport diff CKPT [--model NAME] [--mapping NAME|FILE]`: the key-diff report. Never loads TF.js.
 import type { Argv, CommandModule } from 'yargs';
 import type { MapCheckpointOptions } from '../../mapping/pipeline.js';
+import { readOptionsOf, withReadingArgs, type ReadingArgs } from '../reading-flags.js';
 
 /** The options `diff` and `convert` share: which model, which mapping, option overrides, where the weights are. */
-export interface MappingArgs {
+export interface MappingArgs extends ReadingArgs {
   checkpoint: string;
   model?: string;
   mapping?: string;
   set?: string[];
   key?: string;
+  filter?: string;
 }
 
 export function withMappingArgs<T>(y: Argv<T>) {
-  return y
+  return withReadingArgs(y)
     .positional('checkpoint', { type: 'string', demandOption: true, describe: '.pth file' })
     .option('model', { type: 'string', describe: 'target model (default: the one the best mapping targets)' })
     .option('mapping', { type: 'string', describe: 'force a mapping: a name in mappings/ or a .json file' })
     .option('set', { type: 'string', array: true, describe: 'model option NAME=VALUE (overrides the mapping), repeatable' })
-    .option('key', { type: 'string', describe: "take the state dict from this top-level key (default: 'state_dict', else 'model', else the file)" });
+    .option('key', { type: 'string', describe: "take the state dict from this top-level key (default: 'state_dict', else 'model', else the file)" })
+    .option('filter', { type: 'string', describe: 'only checkpoint keys matching this regular expression (with --allow-missing, converts a subset)' });
 }
 
 export async function mappingOptions(argv: MappingArgs): Promise<MapCheckpointOptions> {
   const { parseOptionAssignments } = await import('../../mapping/parse-options.js');
-  return { model: argv.model, mapping: argv.mapping, options: parseOptionAssignments(argv.set), extract: argv.key ? { key: argv.key } : undefined };
+  return {
+    model: argv.model,
+    mapping: argv.mapping,
+    options: parseOptionAssignments(argv.set),
+    extract: { ...(argv.key ? { key: argv.key } : {}), ...(argv.filter !== undefined ? { filter: argv.filter } : {}) },
+    // Lazily: diff reads no tensor data; convert reads (and checks) the tensors it converts.
+    read: { ...readOptionsOf(argv), lazy: true },
+  };
 }
 
 interface DiffArgs extends MappingArgs {

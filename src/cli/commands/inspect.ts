@@ -3,15 +3,15 @@ import Table from 'cli-table3';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { inspectCheckpoint, type InspectReport } from '../../checkpoint/report.js';
 import { writeStateDictNpy } from '../../checkpoint/npy-export.js';
+import { readOptionsOf, withReadingArgs, type ReadingArgs } from '../reading-flags.js';
 
-interface InspectArgs {
+interface InspectArgs extends ReadingArgs {
   file: string;
   json?: boolean;
   filter?: string;
   key?: string;
   group?: boolean;
   npy?: string;
-  allowUnknownGlobals?: boolean;
 }
 
 /** 1234567 → '1,234,567' (toLocaleString is slow to start: it loads ICU data). */
@@ -68,25 +68,24 @@ function renderText(r: InspectReport, npyLine: string | undefined): string {
     ? renderTable(['keys', 'dtype', 'tensors', 'numel'], ['left', 'left', 'right', 'right'],
       r.groups.map((g) => [g.pattern, g.dtypes.join(', '), fmt(g.tensors), fmt(g.numel)]))
     : renderTable(['key', 'dtype', 'shape', 'numel'], ['left', 'left', 'left', 'right'],
-      r.rows.map((t) => [t.key, t.dtype, `[${t.shape.join(', ')}]`, fmt(t.numel)])));
+      r.rows.map((t) => [t.key, t.quantized ? `${t.quantized.split(',')[0]} → float32` : t.dtype, `[${t.shape.join(', ')}]`, fmt(t.numel)])));
   return `${lines.join('\n')}\n`;
 }
 
 const command: CommandModule = {
   command: 'inspect <file>',
   describe: 'show what a PyTorch checkpoint holds',
-  builder: (y: Argv) => y
+  builder: (y: Argv) => withReadingArgs(y)
     .positional('file', { type: 'string', demandOption: true, describe: '.pth/.pt checkpoint (zip or legacy format)' })
     .option('json', { type: 'boolean', describe: 'print the report as JSON' })
     .option('filter', { type: 'string', describe: 'only keys matching this regular expression' })
     .option('key', { type: 'string', describe: 'take the state dict from this top-level key' })
     .option('group', { type: 'boolean', describe: 'collapse numbered keys (features.{1..15}.block.*)' })
-    .option('npy', { type: 'string', describe: 'write each (filtered) tensor as DIR/<key>.npy' })
-    .option('allow-unknown-globals', { type: 'boolean', describe: 'keep unknown Python objects as inert placeholders instead of refusing the file' }),
+    .option('npy', { type: 'string', describe: 'write each (filtered) tensor as DIR/<key>.npy' }),
   handler: async (argv: ArgumentsCamelCase) => {
     const args = argv as ArgumentsCamelCase<InspectArgs>;
     const { report, stateDict } = inspectCheckpoint(args.file, {
-      key: args.key, filter: args.filter, group: args.group, allowUnknownGlobals: args.allowUnknownGlobals,
+      key: args.key, filter: args.filter, group: args.group, read: readOptionsOf(args),
     });
     let npy: { dir: string; files: number; widened: string[] } | undefined;
     if (args.npy !== undefined) npy = { dir: args.npy, ...(await writeStateDictNpy(stateDict, args.npy)) };
