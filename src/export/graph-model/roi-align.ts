@@ -10,7 +10,7 @@ import { UnsupportedOpError } from './graph.js';
 import type { Ops } from './ops.js';
 
 /** RoIAlign of `boxes` `[n, 4]` (resized-image pixels) on one `[1, h, w, C]` map at `scale` (a scalar tensor). */
-function roiAlignGraph(o: Ops, feature: string, boxes: string, scale: string, config: RoIHeadConfig): string {
+export function roiAlignGraph(o: Ops, feature: string, boxes: string, scale: string, config: Pick<RoIHeadConfig, 'outputSize' | 'samplingRatio' | 'aligned'>): string {
   const p = config.outputSize;
   const grid = config.samplingRatio;
   const n = p * grid;

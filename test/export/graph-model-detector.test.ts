@@ -1,0 +1,132 @@
+// The exported detector GraphModel, loaded and run by plain tfjs-converter (no torchport code at
+// run time), against torchvision (fixtures/graph-model, from the trained detector of
+// fixtures/fasterrcnn) and against torchport's own detector, for three configurations: the
+// checkpoint's 320 config, the full-size config, and an mmdetection-style one (4 pooled levels,
+// aligned RoIAlign, mmdetection anchors) written as a config-carrying model folder. Also: the
+// CropAndResize form of RoIAlign against torchvision's roi_align, and the graph's interface.
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import * as tf from '@tensorflow/tfjs-core';
+import { loadGraphModel } from '@tensorflow/tfjs-converter';
+import { selectBackend } from '../../src/backend/select.js';
+import { exportGraphModel } from '../../src/export/graph-model/index.js';
+import { attr, GraphBuilder } from '../../src/export/graph-model/graph.js';
+import { Ops } from '../../src/export/graph-model/ops.js';
+import { roiAlignGraph } from '../../src/export/graph-model/roi-align.js';
+import { decodeNpy } from '../../src/io/npy.js';
+import { readTfjsWeights, writeTfjsWeights } from '../../src/io/tfjs-weights.js';
+import { convertCheckpoint } from '../../src/mapping/convert.js';
+import type { FasterRCNNConfig } from '../../src/models/detection/config.js';
+import { detectorFolderMetadata, loadDetectorDir } from '../../src/models/detectors/load.js';
+import { assertClose, FIXTURE, json, npy } from '../models/detection/helpers.js';
+import { loadFolder, runDetector } from './graph-model-helpers.js';
+
+const GOLDEN = join(import.meta.dirname, '../../fixtures/graph-model');
+const expected = JSON.parse(readFileSync(join(GOLDEN, 'expected.json'), 'utf8'));
+const work = mkdtempSync(join(tmpdir(), 'torchport-graph-model-'));
+const images = [0, 1, 2]
+  .map((n) => npy(`image_${n}`))
+  .concat([decodeNpy(readFileSync(join(GOLDEN, 'image_odd.npy')))])
+  .map((t) => ({ height: t.shape[0], width: t.shape[1], data: t.data as Uint8Array }));
+
+/** The mmdetection-style variant of the 320 detector (see fixtures/gen_graph_model.py). */
+function mmdetStyle(c: FasterRCNNConfig): FasterRCNNConfig {
+  return {
+    ...c,
+    neck: { ...c.neck, numOuts: 4 },
+    rpn: { ...c.rpn, anchors: { type: 'mmdet', strides: [32, 32, 64, 128], scales: [1, 2, 4, 8, 16], ratios: [0.5, 1, 2], centerOffset: 0 } },
+    roiHead: { ...c.roiHead, featmapLevels: [0, 1, 2, 3], aligned: true },
+  };
+}
+
+before(async () => {
+  await selectBackend('wasm');
+  const model = join(FIXTURE, 'model.pth');
+  assert.ok((await convertCheckpoint(model, join(work, 'tv320'), { model: 'fasterrcnn_mobilenet_v3_large_320_fpn' })).written);
+  assert.ok((await convertCheckpoint(model, join(work, 'tvfull'), { model: 'fasterrcnn_mobilenet_v3_large_fpn' })).written);
+  const config = mmdetStyle(loadDetectorDir(join(work, 'tv320')).model.config);
+  mkdirSync(join(work, 'mmdet'));
+  writeTfjsWeights(join(work, 'mmdet'), readTfjsWeights(join(work, 'tv320')).weights, {
+    format: 'torchport-checkpoint',
+    generatedBy: 'test',
+    convertedBy: 'test',
+    userDefinedMetadata: { torchport: detectorFolderMetadata(config, 'FasterRCNN', { by: 'test' }) },
+  });
+});
+
+after(() => rmSync(work, { recursive: true, force: true }));
+
+for (const kind of ['tv320', 'tvfull', 'mmdet']) {
+  test(`${kind}: the GraphModel's detections equal torchvision's and torchport's`, async () => {
+    const out = join(work, `${kind}-graph`);
+    const result = await exportGraphModel(join(work, kind), out);
+    assert.equal(result.kind, 'detector');
+    const model = await loadFolder(out);
+    const detector = loadDetectorDir(join(work, kind));
+    // the full-size config runs at 800-1333 px: two images keep the test short
+    const which = kind === 'tvfull' ? [1, 3] : [0, 1, 2, 3];
+    for (const i of which) {
+      const ref = expected.configs[kind][i];
+      const what = `${kind} image ${expected.images[i]} (${ref.size.join('x')} → ${ref.resized.join('x')})`;
+      const g = await runDetector(model, images[i]);
+      assert.equal(g.scores.length, ref.scores.length, `${what}: count`);
+      assert.deepEqual([...g.labels], ref.labels, `${what}: labels`);
+      assertClose(g.boxes, ref.boxes, 1e-2, `${what}: boxes`);
+      assertClose(g.scores, ref.scores, 1e-4, `${what}: scores`);
+      const [own] = await detector.model.predict(detector.weights, [images[i]]);
+      assert.deepEqual([...g.labels], [...own.labels], `${what}: labels vs torchport`);
+      assertClose(g.boxes, own.boxes, 1e-2, `${what}: boxes vs torchport`);
+      assertClose(g.scores, own.scores, 1e-4, `${what}: scores vs torchport`);
+    }
+    model.dispose();
+  });
+}
+
+test('the graph: one float32 [1, H, W, 3] input, outputs boxes/scores/labels, class names and conventions in the metadata, 4 MB shards', async () => {
+  const out = join(work, 'tv320-graph');
+  const jsonFile = JSON.parse(readFileSync(join(out, 'model.json'), 'utf8'));
+  assert.equal(jsonFile.format, 'graph-model');
+  assert.deepEqual(Object.keys(jsonFile.signature.inputs), ['image']);
+  assert.deepEqual(Object.keys(jsonFile.signature.outputs), ['boxes', 'scores', 'labels']);
+  assert.equal(jsonFile.signature.outputs.labels.dtype, 'DT_INT32');
+  assert.deepEqual(jsonFile.userDefinedMetadata.classNames, { 1: 'class 1', 2: 'class 2', 3: 'class 3' });
+  assert.match(jsonFile.userDefinedMetadata.input, /RGB, values 0-255/);
+  for (const p of jsonFile.weightsManifest[0].paths.slice(0, -1)) assert.equal(readFileSync(join(out, p)).length, 4 * 1024 * 1024);
+  const loaded = await loadFolder(out);
+  assert.deepEqual(loaded.inputs.map((i) => [i.name, i.dtype, i.shape]), [['image', 'float32', [1, -1, -1, 3]]]);
+  assert.deepEqual(loaded.outputs.map((o) => o.name), ['boxes', 'scores', 'labels']);
+  assert.deepEqual((loaded.metadata as { classNames: unknown }).classNames, { 1: 'class 1', 2: 'class 2', 3: 'class 3' });
+  loaded.dispose();
+});
+
+// RoIAlign as CropAndResize on the map padded by one edge-replicated pixel, shifted boxes, then
+// an average pool: equal to torchvision's roi_align, aligned or not, boxes partly outside the map.
+const units = json('units.json').roiAlign;
+for (const c of units.cases.filter((c: { samplingRatio: number }) => c.samplingRatio > 0)) {
+  test(`CropAndResize RoIAlign (aligned=${c.aligned}, sampling_ratio=${c.samplingRatio}) equals torchvision's roi_align`, async () => {
+    const g = new GraphBuilder();
+    const o = new Ops(g);
+    const feature = g.named('feature', 'Placeholder', [], { dtype: attr.type('float32'), shape: attr.shape(units.featureShape) });
+    const boxes = g.const(Float32Array.from(units.boxes), [units.boxes.length / 4, 4], 'boxes');
+    const pooled = roiAlignGraph(o, feature, boxes, o.f(units.scale), { outputSize: units.outputSize, samplingRatio: c.samplingRatio, aligned: c.aligned });
+    g.named('pooled', 'Identity', [pooled], { T: attr.type('float32') });
+    const bytes = new Uint8Array(g.constants.reduce((n, k) => n + k.data.byteLength, 0));
+    let at = 0;
+    for (const k of g.constants) {
+      bytes.set(new Uint8Array(k.data.buffer, k.data.byteOffset, k.data.byteLength), at);
+      at += k.data.byteLength;
+    }
+    const model = await loadGraphModel({
+      load: async () => ({ modelTopology: g.graphDef(), weightSpecs: g.constants.map((k) => ({ name: k.name, shape: k.shape, dtype: k.dtype })), weightData: bytes.buffer }),
+    });
+    const x = tf.tensor4d(units.feature, units.featureShape);
+    const y = model.execute(x, 'pooled') as tf.Tensor;
+    assert.deepEqual(y.shape, [units.boxes.length / 4, units.outputSize, units.outputSize, units.featureShape[3]]);
+    assertClose(y.dataSync(), c.pooled, 1e-5, 'pooled');
+    tf.dispose([x, y]);
+    model.dispose();
+  });
+}

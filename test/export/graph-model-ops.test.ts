@@ -1,0 +1,100 @@
+// The emitted graphs use only ops of the graph executor of the pinned tfjs-converter (its own op
+// list files), and bad input is refused before anything is written: a folder that is not a model
+// folder, an output folder holding something else, a model needing an op the executor lacks.
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { after, before, test } from 'node:test';
+import { selectBackend } from '../../src/backend/select.js';
+import { InputError } from '../../src/errors.js';
+import { exportGraphModel, SUPPORTED_OPS, UnsupportedOpError } from '../../src/export/graph-model/index.js';
+import { readTfjsWeights, writeTfjsWeights } from '../../src/io/tfjs-weights.js';
+import { convertCheckpoint } from '../../src/mapping/convert.js';
+import { detectorFolderMetadata, loadDetectorDir } from '../../src/models/detectors/load.js';
+import { FIXTURE } from '../models/detection/helpers.js';
+
+const work = mkdtempSync(join(tmpdir(), 'torchport-graph-ops-'));
+const model = join(work, 'model');
+let executorOps: Set<string>;
+
+/** Every tfOpName in tfjs-converter's op list files (what its graph executor runs). */
+async function converterOps(): Promise<Set<string>> {
+  const root = dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-converter/package.json'));
+  const dir = join(root, 'dist', 'operations', 'op_list');
+  const names = new Set<string>();
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.js'))) {
+    const { json } = (await import(pathToFileURL(join(dir, file)).href)) as { json: Array<{ tfOpName: string }> };
+    for (const op of json) names.add(op.tfOpName);
+  }
+  return names;
+}
+
+before(async () => {
+  await selectBackend('wasm');
+  executorOps = await converterOps();
+  assert.ok((await convertCheckpoint(join(FIXTURE, 'model.pth'), model, { model: 'fasterrcnn_mobilenet_v3_large_320_fpn' })).written);
+});
+
+after(() => rmSync(work, { recursive: true, force: true }));
+
+test('the op list torchport may emit is within tfjs-converter 4.22\'s graph executor', () => {
+  assert.ok(executorOps.size > 200, `read ${executorOps.size} ops`);
+  const missing = [...SUPPORTED_OPS].filter((op) => !executorOps.has(op));
+  assert.deepEqual(missing, []);
+});
+
+test('every op of an exported detector graph is one the executor runs', async () => {
+  const out = join(work, 'graph');
+  const result = await exportGraphModel(model, out);
+  const graph = JSON.parse(readFileSync(join(out, 'model.json'), 'utf8')).modelTopology;
+  const ops = new Set<string>(graph.node.map((n: { op: string }) => n.op));
+  assert.deepEqual([...ops].sort(), result.ops);
+  assert.deepEqual([...ops].filter((op) => !executorOps.has(op)), []);
+  for (const op of ['CropAndResize', 'NonMaxSuppressionV3', 'TopKV2', 'ResizeBilinear', 'MirrorPad']) assert.ok(ops.has(op), op);
+});
+
+test('exporting again replaces the output atomically (no temporary folder left)', async () => {
+  const out = join(work, 'graph');
+  writeFileSync(join(out, 'stale.txt'), 'old');
+  await exportGraphModel(model, out);
+  assert.ok(!existsSync(join(out, 'stale.txt')));
+  assert.deepEqual(readdirSync(work).filter((f) => f.startsWith('.')), []);
+});
+
+test('bad input: not a model folder, an output holding something else', async () => {
+  const bare = join(work, 'bare');
+  mkdirSync(bare);
+  writeTfjsWeights(bare, readTfjsWeights(model).weights.slice(0, 2), { format: 'x', generatedBy: 'x', convertedBy: 'x' });
+  await assert.rejects(exportGraphModel(bare, join(work, 'o1')), (e: Error) => e instanceof InputError && /no torchport metadata/.test(e.message));
+  await assert.rejects(exportGraphModel(join(work, 'nothing'), join(work, 'o2')), (e: Error) => e instanceof InputError && /no model\.json here/.test(e.message));
+  const busy = join(work, 'busy');
+  mkdirSync(busy);
+  writeFileSync(join(busy, 'notes.txt'), 'mine');
+  await assert.rejects(exportGraphModel(model, busy), (e: Error) => e instanceof InputError && /exists and is not a model folder/.test(e.message));
+  assert.deepEqual(readdirSync(busy), ['notes.txt']);
+  assert.ok(!existsSync(join(work, 'o1')) && !existsSync(join(work, 'o2')));
+});
+
+test('a model that needs an op the executor lacks (adaptive RoIAlign sampling): the op and the layer named, nothing written', async () => {
+  const config = loadDetectorDir(model).model.config;
+  const adaptive = join(work, 'adaptive');
+  mkdirSync(adaptive);
+  writeTfjsWeights(adaptive, readTfjsWeights(model).weights, {
+    format: 'torchport-checkpoint',
+    generatedBy: 'test',
+    convertedBy: 'test',
+    userDefinedMetadata: { torchport: detectorFolderMetadata({ ...config, roiHead: { ...config.roiHead, samplingRatio: 0 } }, 'FasterRCNN', {}) },
+  });
+  const out = join(work, 'adaptive-graph');
+  await assert.rejects(exportGraphModel(adaptive, out), (e: Error) => {
+    assert.ok(e instanceof UnsupportedOpError);
+    assert.equal(e.op, 'CropAndResize with a per-RoI crop size');
+    assert.equal(e.layer, 'roi_head (RoIAlign)');
+    assert.match(e.message, /^roi_head \(RoIAlign\): needs the op CropAndResize with a per-RoI crop size, which the TF\.js graph executor \(tfjs-converter 4\.22\) lacks \(samplingRatio 0 samples/);
+    return true;
+  });
+  assert.ok(!existsSync(out));
+});
