@@ -61,7 +61,7 @@ function targetOf(mapping: Mapping, model: string): MappingTarget | undefined {
 }
 
 /** Options a mapping sets for `model`: included mappings' first (nested under optionsKey), then its own. */
-function baseOptions(mapping: Mapping, model: string): ModelOptions {
+export function baseOptions(mapping: Mapping, model: string): ModelOptions {
   let options: ModelOptions = {};
   for (const inc of mapping.includes) {
     const inner = baseOptions(inc.mapping, inc.target ?? model);

@@ -102,7 +102,7 @@ function readRules<T extends RenameRule | IgnoreRule>(
     const o = r.object(raw, `${field}[${i}]`);
     const id = r.string(o.id, `${field}[${i}].id`);
     const where = `${field} '${id}'`;
-    r.fields(o, field === 'rules' ? ['id', 'from', 'to', 'ifTarget', 'unlessTarget', 'note'] : ['id', 'from', 'reason', 'ifTarget', 'unlessTarget'], where);
+    r.fields(o, field === 'rules' ? ['id', 'from', 'to', 'ifTarget', 'unlessTarget', 'note', 'kernel'] : ['id', 'from', 'reason', 'ifTarget', 'unlessTarget'], where);
     if (seen.has(id)) r.fail(`rule id '${id}' is used twice`);
     seen.add(id);
     const from = r.regex(o.from, `${where}.from`);
@@ -111,7 +111,8 @@ function readRules<T extends RenameRule | IgnoreRule>(
     const base = { id: `${r.name}/${id}`, from, ifTarget: cond('ifTarget'), unlessTarget: cond('unlessTarget') };
     if (field === 'rules') {
       r.optString(o.note, `${where}.note`);
-      return { ...base, to: r.template(o.to, `${where}.to`, known) } as T;
+      if (o.kernel !== undefined && o.kernel !== '1x1') r.fail(`${where}.kernel must be "1x1" (dense parameters that are 1x1 convolutions in the checkpoint)`);
+      return { ...base, to: r.template(o.to, `${where}.to`, known), ...(o.kernel ? { kernel: '1x1' } : {}) } as T;
     }
     return { ...base, reason: r.string(o.reason, `${where}.reason`) } as T;
   });

@@ -74,6 +74,8 @@ export interface ReversedKeys {
   keys: Map<string, string>;
   /** Parameters the layout's rules give no key for. */
   unnamed: string[];
+  /** Dense parameters the layout holds as 1x1 convolutions (their rule says `kernel: "1x1"`). */
+  conv1x1: Set<string>;
 }
 
 /**
@@ -87,8 +89,9 @@ export function reverseKeys(targets: string[], mapping: Mapping, model: string, 
   const keys = new Map<string, string>();
   const taken = new Set<string>();
   const unnamed: string[] = [];
+  const conv1x1 = new Set<string>();
   for (const target of targets) {
-    let chosen: { key: string; owner: string } | undefined;
+    let chosen: { key: string; owner: string; conv1x1: boolean } | undefined;
     for (const c of candidates(target, scope, model, hints)) {
       if (taken.has(c.key)) continue;
       const { resolution } = resolveKey(c.key, mapping, model, names);
@@ -98,7 +101,7 @@ export function reverseKeys(targets: string[], mapping: Mapping, model: string, 
       const clash = c.free.some((f) => slots(c.key).some((s) => s.start === f.start
         && (used.get(s.parent) ?? []).some((u) => u.owner !== owner && u.slot >= s.slot)));
       if (clash) continue;
-      chosen = { key: c.key, owner };
+      chosen = { key: c.key, owner, conv1x1: resolution.rule.kernel === '1x1' };
       break;
     }
     if (!chosen) {
@@ -106,6 +109,7 @@ export function reverseKeys(targets: string[], mapping: Mapping, model: string, 
       continue;
     }
     keys.set(target, chosen.key);
+    if (chosen.conv1x1) conv1x1.add(target);
     taken.add(chosen.key);
     for (const s of slots(chosen.key)) {
       const list = used.get(s.parent) ?? [];
@@ -113,7 +117,7 @@ export function reverseKeys(targets: string[], mapping: Mapping, model: string, 
       used.set(s.parent, list);
     }
   }
-  return { keys, unnamed };
+  return { keys, unnamed, conv1x1 };
 }
 
 /**

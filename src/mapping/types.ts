@@ -25,6 +25,9 @@ interface Conditional {
 
 export interface RenameRule extends Conditional {
   to: Template;
+  /** '1x1': the dense parameters it names are 1x1 convolutions `[out, in, 1, 1]` in the checkpoint
+   * (else Linear `[out, in]`); export writes them back in that shape. */
+  kernel?: '1x1';
 }
 
 export interface IgnoreRule extends Conditional {
