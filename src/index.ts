@@ -93,7 +93,7 @@ export { necks } from './models/necks/registry.js';
 export type { Neck, NeckBuilder } from './models/necks/types.js';
 export { detectors, type DetectorBuilder } from './models/detectors/registry.js';
 export { torchvisionDetectorConfig, describeDetector, DETECTOR_MODELS, type DetectorModelOptions } from './models/detectors/torchvision.js';
-export { loadDetectorCheckpoint, loadDetectorDir, assembleDetector, type LoadedDetector } from './models/detectors/load.js';
+export { loadDetectorCheckpoint, loadDetectorDir, assembleDetector, detectorFolderMetadata, detectorFromMetadata, type LoadedDetector } from './models/detectors/load.js';
 export { detectImage, readImageFile, type DetectionRecord, type DetectResult } from './models/detectors/run.js';
 export { labelName, TORCHVISION_COCO_CATEGORIES } from './models/detectors/labels.js';
 export { drawDetections, detectionsSvg, type DrawnBox } from './io/draw.js';
@@ -138,3 +138,4 @@ export type { TrainableModel, BatchSource, LossOutput, RngHolder } from './train
 export { loadInitialWeights, type InitialWeights } from './train/init-weights.js';
 export { finetune, type FinetuneOptions, type FinetuneResult } from './train/finetune.js';
 export { runDemo, DEMO_CHECKPOINT, DEMO_CONFIG, type DemoOptions, type DemoResult } from './train/demo.js';
+export { exportGraphModel, UnsupportedOpError, SUPPORTED_OPS, type ExportGraphModelOptions, type ExportGraphModelResult } from './export/graph-model/index.js';
