@@ -5,6 +5,7 @@
 // config side before anything heavy runs.
 
 import { existsSync } from 'node:fs';
+import type { ReadOptions } from '../checkpoint/read.js';
 import { InputError } from '../errors.js';
 import type { TrainConfig } from './types.js';
 
@@ -21,10 +22,12 @@ export interface WeightSource {
   mapping?: string;
   /** The model the mapping engine should target (the backbone's registry name for init_cfg). */
   model?: string;
+  /** How to read a .pth file (`finetune --strict`, `--no-verify`). */
+  read?: ReadOptions;
 }
 
 /** The weight sources of a validated config, in the order to apply them; missing files are errors. */
-export function resolveWeightSources(cfg: TrainConfig, file?: string): WeightSource[] {
+export function resolveWeightSources(cfg: TrainConfig, file?: string, read?: ReadOptions): WeightSource[] {
   const out: WeightSource[] = [];
   const init = cfg.model.backbone.init_cfg;
   if (init) {
@@ -35,9 +38,10 @@ export function resolveWeightSources(cfg: TrainConfig, file?: string): WeightSou
       ...(init.prefix ? { prefix: init.prefix } : {}),
       ...(init.mapping ? { mapping: init.mapping } : {}),
       model: cfg.model.backbone.type,
+      ...(read ? { read } : {}),
     });
   }
-  if (cfg.load_from) out.push({ origin: 'load_from', target: 'detector', checkpoint: cfg.load_from });
+  if (cfg.load_from) out.push({ origin: 'load_from', target: 'detector', checkpoint: cfg.load_from, ...(read ? { read } : {}) });
   for (const s of out) {
     if (!existsSync(s.checkpoint)) {
       const key = s.origin === 'load_from' ? 'load_from' : 'model.backbone.init_cfg.checkpoint';

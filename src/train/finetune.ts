@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { formatPreflight, preflight } from '../backend/preflight.js';
 import { selectBackend, type BackendRequest } from '../backend/select.js';
+import type { ReadOptions } from '../checkpoint/read.js';
 import { loadConfig } from '../config/load.js';
 import { checkModel } from '../config/model.js';
 import { optimizers } from '../config/optimizers.js';
@@ -44,6 +45,8 @@ export interface FinetuneOptions {
   handleSigint?: boolean;
   /** Evaluate the starting weights before training (the demo's "before" figure). */
   evaluateFirst?: boolean;
+  /** How init_cfg / load_from .pth files are read (`--strict`, `--no-verify`). */
+  read?: ReadOptions;
 }
 
 export interface FinetuneResult extends TrainResult {
@@ -88,7 +91,7 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
   const labels = loaders.train.dataset.labels;
   const { detector } = await checkModel(cfg, labels, loaded.file);
   const optimizerSpec = optimizers.get(cfg.optimizer.type).resolve(cfg.optimizer as Record<string, unknown>);
-  const sources = resolveWeightSources(cfg, loaded.file);
+  const sources = resolveWeightSources(cfg, loaded.file, o.read);
 
   const backend = await selectBackend(o.backend ?? cfg.backend, { threads: o.threads, training: true });
   info(`backend: ${backend.name} (${backend.detail})`);

@@ -32,7 +32,7 @@ function readSource(src: WeightSource): { named: NamedWeight[]; summary: string 
     const named = src.prefix ? weights.filter((w) => w.name.startsWith(src.prefix!)).map((w) => ({ ...w, name: w.name.slice(src.prefix!.length) })) : weights;
     return { named, summary: `${named.length} converted weights` };
   }
-  const file = readCheckpoint(src.checkpoint);
+  const file = readCheckpoint(src.checkpoint, src.read);
   const extracted = extractStateDict(file.object, { file: src.checkpoint });
   let stateDict = extracted.stateDict;
   if (src.prefix) {

@@ -1,8 +1,9 @@
 // `torchport finetune --config CFG`: fine-tune a detector from a config file (see src/train/finetune.ts).
 import type { CommandModule } from 'yargs';
 import { InputError } from '../../errors.js';
+import { readOptionsOf, withReadingArgs, type ReadingArgs } from '../reading-flags.js';
 
-interface FinetuneArgs {
+interface FinetuneArgs extends ReadingArgs {
   config: string;
   data?: string;
   'work-dir'?: string;
@@ -17,7 +18,7 @@ const command: CommandModule<object, FinetuneArgs> = {
   command: 'finetune',
   describe: 'fine-tune a detector from a config file, starting from converted PyTorch weights',
   builder: (y) =>
-    y
+    withReadingArgs(y)
       .option('config', { type: 'string', demandOption: true, describe: 'fine-tuning config file (.js or .json)' })
       .option('data', { type: 'string', describe: 'dataset root in COCO layout (sets data.root)' })
       .option('work-dir', { type: 'string', describe: 'checkpoints, logs and metrics.json go here (default: work_dirs/<config name>)' })
@@ -39,6 +40,7 @@ const command: CommandModule<object, FinetuneArgs> = {
         resume: argv.resume,
         backend: argv.backend,
         threads: argv.threads,
+        read: readOptionsOf(argv),
       });
       const where = `${result.workDir} (latest/, best/, train.log.jsonl, metrics.json)`;
       if (result.status === 'interrupted') {

@@ -25,7 +25,7 @@ const TABLE_STYLE = {
 };
 
 function wrapper(r: InspectReport): string {
-  const what = r.source === 'raw' ? 'none (the file is the state dict)' : `'${r.source}'`;
+  const what = r.source === 'raw' ? 'none (the file is the state dict)' : r.source === '<root>' ? 'the whole file (a pickled module)' : `'${r.source}'`;
   return r.strippedPrefix ? `${what}, '${r.strippedPrefix}' prefix stripped` : what;
 }
 
