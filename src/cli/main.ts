@@ -15,6 +15,7 @@ const COMMANDS: CommandEntry[] = [
   { name: 'inspect', describe: 'show what a PyTorch checkpoint holds', load: () => import('./commands/inspect.js') },
   { name: 'diff', describe: "show how a checkpoint's keys map onto a model", load: () => import('./commands/diff.js') },
   { name: 'convert', describe: 'convert a PyTorch checkpoint into TF.js weights', load: () => import('./commands/convert.js') },
+  { name: 'export', describe: 'export a model folder back to PyTorch (.pth) or safetensors', load: () => import('./commands/export.js') },
   { name: 'features', describe: "list a backbone's feature layers and FPN taps", load: () => import('./commands/features.js') },
   { name: 'forward', describe: 'run a converted model on an NCHW .npy input', load: () => import('./commands/forward.js') },
   { name: 'make-dataset', describe: 'write a small synthetic COCO dataset (shapes)', load: () => import('./commands/make-dataset.js') },
