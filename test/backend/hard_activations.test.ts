@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { HARD_SIGMOID, HARD_SWISH, hardSigmoid, hardSwish } from '../../src/backend/ops/hard-activations.js';
+import { simdCallsTo } from '../../src/backend/simd/relaxed-simd.js';
 import { onBackend, randomValues, rng } from './helpers.js';
 
 const composedSigmoid = (x: tf.Tensor) => tf.div(tf.relu6(tf.add(x, 3)), 6);
@@ -22,7 +23,10 @@ test('hard-sigmoid and hard-swish kernels equal the composed ops exactly, values
         const x = tf.tensor1d(values);
         return [f(x), tf.grad((t: tf.Tensor) => f(t))(x, tf.tensor1d(dy))];
       };
+      const calls = simdCallsTo(name);
       const [y, dx] = await onBackend(backend, run(kernel));
+      // on wasm the SIMD pass ran (for the values; the gradients are composed ops)
+      assert.equal(simdCallsTo(name) > calls, backend === 'wasm', `${name}: SIMD pass on ${backend}`);
       const [yWant, dxWant] = await onBackend(backend, run(composed));
       assert.deepEqual([...y], [...yWant], `${name} values on ${backend}`);
       assert.deepEqual([...dx], [...dxWant], `${name} gradients on ${backend}`);

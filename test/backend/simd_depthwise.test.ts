@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { hardSwish } from '../../src/backend/ops/hard-activations.js';
+import { simdCallsTo } from '../../src/backend/simd/relaxed-simd.js';
 import { onBackend, pick, randomValues, relativeError, rng } from './helpers.js';
 
 test('SIMD depthwise convolutions on wasm match cpu over filters, strides, paddings and channels', async () => {
@@ -29,8 +30,10 @@ test('SIMD depthwise convolutions on wasm match cpu over filters, strides, paddi
       ];
     };
     const want = await onBackend('cpu', run);
+    const calls = simdCallsTo('depthwiseRow');
     const got = await onBackend('wasm', run);
     const label = `${batch}x${h}x${w}x${channels} k${k} s${stride} pad ${pad}`;
+    assert.ok(simdCallsTo('depthwiseRow') > calls, `${label}: the SIMD depthwise kernel ran`);
     want.forEach((v, i) => assert.ok(relativeError(got[i], v) <= 1e-5, `${label} #${i}: ${relativeError(got[i], v)}`));
   }
 });
@@ -48,7 +51,9 @@ test('depthwise convolutions the SIMD kernel declines still match cpu', async ()
     ];
   };
   const want = await onBackend('cpu', run);
+  const calls = simdCallsTo('depthwiseRow');
   const got = await onBackend('wasm', run);
+  assert.equal(simdCallsTo('depthwiseRow'), calls, 'the SIMD depthwise kernel declined them all');
   want.forEach((v, i) => assert.ok(relativeError(got[i], v) <= 1e-5, `case ${i}: ${relativeError(got[i], v)}`));
 });
 

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { gemmSupported } from '../../src/backend/simd/heap-gemm.js';
 import { setSimdGemm } from '../../src/backend/kernels/simd_product.js';
+import { simdCallsTo } from '../../src/backend/simd/relaxed-simd.js';
 import { onBackend, pick, randomValues, relativeError, rng } from './helpers.js';
 
 test('the GEMM module compiles with relaxed SIMD on this runtime', () => {
@@ -30,8 +31,10 @@ test('SIMD matMul and fused matMul on wasm match cpu over transposes, tails and 
       return [tf.matMul(at, bt, transposeA, transposeB), tf.fused.matMul({ a: at, b: bt, transposeA, transposeB, bias: tf.tensor1d(bias), activation: 'relu' })];
     };
     const want = await onBackend('cpu', run);
+    const calls = simdCallsTo('gemm');
     const got = await onBackend('wasm', run);
     const label = `${m}x${k}x${n} transposeA=${transposeA} transposeB=${transposeB}`;
+    assert.ok(simdCallsTo('gemm') > calls, `${label}: the SIMD GEMM ran`);
     assert.ok(relativeError(got[0], want[0]) <= 1e-4, `matMul ${label}: ${relativeError(got[0], want[0])}`);
     assert.ok(relativeError(got[1], want[1]) <= 1e-4, `fused ${label}: ${relativeError(got[1], want[1])}`);
   }
@@ -66,6 +69,16 @@ test('convolutions as products (1x1, and im2col for larger filters) on wasm matc
   const want = await onBackend('cpu', run);
   const got = await onBackend('wasm', run);
   want.forEach((v, i) => assert.ok(relativeError(got[i], v) <= 1e-4, `case ${i}: ${relativeError(got[i], v)}`));
+  // each convolution meant for the GEMM runs it (the too-shallow one and the relu6 one do not)
+  for (const [i, conv] of [[0, () => tf.conv2d(tf.tensor4d(x, [n, h, w, cin]), tf.tensor4d(f1, [1, 1, cin, cout]), 1, 0)],
+    [4, () => tf.fused.conv2d({ x: tf.tensor4d(x, [n, h, w, cin]), filter: tf.tensor4d(f3, [3, 3, cin, cout]), strides: 1, pad: 1, bias: tf.tensor1d(bias), activation: 'relu' })]] as const) {
+    const calls = simdCallsTo('gemm');
+    await onBackend('wasm', () => [conv()]);
+    assert.ok(simdCallsTo('gemm') > calls, `case ${i}: the SIMD GEMM ran`);
+  }
+  const calls = simdCallsTo('gemm');
+  await onBackend('wasm', () => [tf.conv2d(tf.tensor4d(x.subarray(0, n * h * w * 3), [n, h, w, 3]), tf.tensor4d(f2.slice(0, 3 * 3 * 3 * 8), [3, 3, 3, 8]), 1, 1)]);
+  assert.equal(simdCallsTo('gemm'), calls, 'a 3-channel convolution is left to XNNPACK');
 });
 
 test('stock wasm _FusedMatMul with transposed operands is corrected where the SIMD path declines', async () => {
@@ -78,7 +91,9 @@ test('stock wasm _FusedMatMul with transposed operands is corrected where the SI
   try {
     for (const on of [true, false]) {
       setSimdGemm(on);
+      const calls = simdCallsTo('gemm');
       assert.ok(relativeError((await onBackend('wasm', run))[0], want[0]) <= 1e-5, `simd ${on}`);
+      assert.equal(simdCallsTo('gemm'), calls, `simd ${on}: too small for the SIMD GEMM`);
     }
   } finally {
     setSimdGemm(true);

@@ -18,6 +18,30 @@ export function compileRelaxedSimd(generate: () => Uint8Array<ArrayBuffer>): Web
   return module;
 }
 
+/** Calls into the generated kernels' exports (`gemm4`, `depthwiseRow2`, `hardSwish`, ...) since start, so
+ * tests can assert that the kernel path ran for the shapes meant to hit it, not only that outputs agree. */
+export const simdKernelCalls = new Map<string, number>();
+
+/** Calls so far into the exports whose names start with `prefix` (`gemm`, `depthwiseRow`, `hardSwish`). */
+export const simdCallsTo = (prefix: string): number => [...simdKernelCalls].reduce((n, [name, calls]) => n + (name.startsWith(prefix) ? calls : 0), 0);
+
+/** The instance's exports, each function counting its calls in simdKernelCalls. */
+function counted(exports: WebAssembly.Exports): WebAssembly.Exports {
+  const out: WebAssembly.Exports = {};
+  for (const [name, value] of Object.entries(exports)) {
+    if (typeof value !== 'function') {
+      out[name] = value;
+      continue;
+    }
+    const f = value as (...args: number[]) => unknown;
+    out[name] = (...args: number[]) => {
+      simdKernelCalls.set(name, (simdKernelCalls.get(name) ?? 0) + 1);
+      return f(...args);
+    };
+  }
+  return out;
+}
+
 const kernels = new WeakMap<WebAssembly.Memory, Map<() => Uint8Array<ArrayBuffer>, unknown>>();
 
 /**
@@ -32,7 +56,7 @@ export function kernelOnHeap<K>(memory: WebAssembly.Memory, generate: () => Uint
     const module = compileRelaxedSimd(generate);
     let kernel: K | null = null;
     try {
-      if (module) kernel = make(new WebAssembly.Instance(module, { env: { memory } }).exports);
+      if (module) kernel = make(counted(new WebAssembly.Instance(module, { env: { memory } }).exports));
     } catch {
       // cannot link: the kernel stays null and the stock kernels run
     }
