@@ -39,6 +39,8 @@ export interface WebGpuOptions {
   allowSoftware?: boolean;
   /** Limit for each adapter or device request (default 10 s). */
   timeoutMs?: number;
+  /** Dawn toggles for the hardware request, e.g. ['backend=vulkan'] (default: none, Dawn's choice). */
+  dawnToggles?: string[];
 }
 
 // Minimal structural types of the WebGPU objects used here (the optional packages' types may be absent).
@@ -127,12 +129,13 @@ export async function findAdapter(options: WebGpuOptions = {}): Promise<{ adapte
   const dawn = await importOptional<DawnModule>('webgpu');
   const tried: string[] = [];
   if (mayHaveHardwareGpu()) {
-    const adapter = await requestAdapter(dawn, [], { powerPreference: 'high-performance' }, timeoutMs);
+    const toggles = options.dawnToggles ?? [];
+    const adapter = await requestAdapter(dawn, toggles, { powerPreference: 'high-performance' }, timeoutMs);
     if (adapter) {
-      const info = describeAdapter(adapter, []);
+      const info = describeAdapter(adapter, toggles);
       if (!info.software || options.allowSoftware) return { adapter, info, dawn };
       tried.push(`only a software adapter, ${formatAdapter(info)}`);
-    } else tried.push('Dawn found no hardware adapter');
+    } else tried.push(`Dawn${toggles.length ? ` (${toggles.join(' ')})` : ''} found no hardware adapter`);
   } else tried.push('no GPU device node: no /dev/dri/renderD*, /dev/nvidia0 or /dev/dxg');
   if (options.allowSoftware) {
     process.env.EGL_PLATFORM ??= 'surfaceless';
