@@ -28,6 +28,7 @@ before(async () => {
 /** Runs fn on `name` and reads every result back asynchronously (webgpu in Node has no sync read). */
 async function on(name: 'cpu' | 'webgpu', fn: () => tf.Tensor[]): Promise<Float32Array[]> {
   await selectBackend(name);
+  assert.equal(tf.getBackend(), name);
   const out = tf.tidy(fn);
   const values = await Promise.all(out.map(async (t) => (await t.data()) as Float32Array));
   tf.dispose(out);
