@@ -98,8 +98,14 @@ async function useWasm(threads: number): Promise<BackendChoice> {
   };
 }
 
+let warnedSoftware = false;
+
 async function webgpu(allowSoftware: boolean, timeoutMs: number | undefined): Promise<BackendChoice> {
   const info = await useWebGpu({ allowSoftware, timeoutMs });
+  if (info.software && !warnedSoftware) {
+    warnedSoftware = true;
+    process.stderr.write('torchport: warning: webgpu runs on a software adapter (no GPU found), much slower than --backend wasm\n');
+  }
   return { name: 'webgpu', detail: `@tensorflow/tfjs-backend-webgpu on ${formatAdapter(info)}` };
 }
 
