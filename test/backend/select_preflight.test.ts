@@ -1,6 +1,7 @@
 // Backend selection, backend status for `doctor`, and the training preflight.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend, type BackendRequest } from '../../src/backend/select.js';
 import { backendStatus, classifyNativeLoadError } from '../../src/backend/status.js';
@@ -38,6 +39,31 @@ test('--backend tensorflow without tfjs-node(-gpu) names each missing package', 
   const status = await backendStatus();
   if (status.some((s) => s.backend === 'tensorflow' && s.installed)) return t.skip('tfjs-node(-gpu) is installed here');
   await assert.rejects(selectBackend('tensorflow'), /tfjs-node\(-gpu\) cannot be used \(@tensorflow\/tfjs-node-gpu: not installed; @tensorflow\/tfjs-node: not installed\); see `torchport doctor`/);
+});
+
+// tfjs-node-gpu replaced by a module that registers a 'tensorflow' backend saying whether it has a
+// GPU device (FAKE_TF_GPU), through a resolve hook, in a child process.
+function withFakeNodeGpu(gpu: boolean): { auto: { name: string; detail: string }; explicit: { name: string; detail: string } } {
+  const fake = new URL('./fake-tfjs-node-gpu.ts', import.meta.url).href;
+  const hook = `export async function resolve(s, c, n) { return s === '@tensorflow/tfjs-node-gpu' ? n(${JSON.stringify(fake)}, c) : n(s, c); }`;
+  const setup = `data:text/javascript,${encodeURIComponent(`import { register } from 'node:module'; register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hook)}`)});`)}`;
+  const script = `import { selectBackend } from ${JSON.stringify(new URL('../../src/backend/select.ts', import.meta.url).href)};
+    const auto = await selectBackend('auto'); const explicit = await selectBackend('tensorflow');
+    console.log(JSON.stringify({ auto, explicit }));`;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--import', setup, '--input-type=module', '-e', script], {
+    encoding: 'utf8', env: { ...process.env, FAKE_TF_GPU: gpu ? '1' : '0' },
+  });
+  assert.equal(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!);
+}
+
+test('tfjs-node-gpu counts for auto only when TensorFlow has a GPU device; without one it says CPU only', () => {
+  const cpuOnly = withFakeNodeGpu(false);
+  assert.equal(cpuOnly.auto.name, 'wasm');
+  assert.match(cpuOnly.auto.detail, /; skipped tfjs-node-gpu: CPU only \(no CUDA 11\.2 \/ cuDNN 8\.1 found\); /);
+  assert.deepEqual(cpuOnly.explicit, { name: 'tensorflow', detail: '@tensorflow/tfjs-node-gpu: CPU only (no CUDA 11.2 / cuDNN 8.1 found)' });
+  const gpu = withFakeNodeGpu(true);
+  assert.deepEqual(gpu.auto, { name: 'tensorflow', detail: '@tensorflow/tfjs-node-gpu (GPU device)' });
 });
 
 test('backendStatus reports each backend in auto order, with why tfjs-node(-gpu) is unusable', async () => {

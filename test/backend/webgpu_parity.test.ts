@@ -120,14 +120,15 @@ test('MobileNetV3 (torchvision small, width 0.2) on webgpu: eval and train-mode 
     assert.ok((await errorTo(trainOut.bnUpdates![name], t)) <= 1e-4, `updated ${name}`);
   }
 
+  // PyTorch's gradients of sum(logits * loss_weights) with respect to the parameters it saved.
   const expected = canonicalWeights('tv_small/train/grads');
-  const r = npyTensor('tv_small/train/loss_weights.npy');
+  const lossWeights = npyTensor('tv_small/train/loss_weights.npy');
   const names = Object.keys(expected);
-  const grads = tf.grads((...ws: tf.Tensor[]) => {
-    const w = { ...weights };
-    names.forEach((n, i) => (w[n] = ws[i]));
-    return tf.sum(tf.mul(net.forward(w, x, { training: true }).logits!, r));
-  })(names.map((n) => weights[n]));
+  const loss = (...chosen: tf.Tensor[]) => {
+    const logits = net.forward({ ...weights, ...Object.fromEntries(names.map((n, i) => [n, chosen[i]])) }, x, { training: true }).logits!;
+    return tf.sum(tf.mul(logits, lossWeights));
+  };
+  const grads = tf.grads(loss)(names.map((n) => weights[n]));
   // Some true gradients are 0 (a BatchNorm bias feeding a batch-statistics BatchNorm): errors are
   // relative to at least 1e-3 of the largest gradient, as on wasm and cpu.
   const maxAbs = async (t: tf.Tensor) => Array.from(await t.data()).reduce((m, v) => Math.max(m, Math.abs(v)), 0);
@@ -139,7 +140,7 @@ test('MobileNetV3 (torchvision small, width 0.2) on webgpu: eval and train-mode 
     const err = diff / Math.max(await maxAbs(expected[n]), floor);
     assert.ok(err <= 1e-4, `d/d ${n} differs from PyTorch by ${err.toExponential(2)}`);
   }
-  tf.dispose([...evalOut.features, evalOut.logits!, trainOut.logits!, ...trainOut.features, ...Object.values(trainOut.bnUpdates ?? {}), ...grads, x, r, ...Object.values(weights), ...Object.values(expected)]);
+  tf.dispose([...evalOut.features, evalOut.logits!, trainOut.logits!, ...trainOut.features, ...Object.values(trainOut.bnUpdates ?? {}), ...grads, x, lossWeights, ...Object.values(weights), ...Object.values(expected)]);
   net.releaseCache();
 });
 
