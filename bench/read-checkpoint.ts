@@ -1,13 +1,16 @@
 // Benchmark (not a test): reading a full-size torchvision mobilenet_v3_large state dict (~22 MB) in
-// torchport vs torch.load, side by side in one run. Needs /usr/bin/python3 with torch + torchvision
-// and a build (`npm run build`). Run: node --import tsx bench/read-checkpoint.ts
-// Targets: in-process read ≤ 1.5x torch.load; whole `torchport inspect` ≤ 1/5 of
-// `python -c "import torch; torch.load(...)"`; peak RSS ≤ 2x the file size above Node's baseline.
+// torchport vs torch.load, side by side in one run, with and without the CRC-32 check; then a
+// generated 3 GB checkpoint (`--big`; needs ~7 GB free in the temp folder, deleted afterwards).
+// Needs /usr/bin/python3 with torch + torchvision and a build (`npm run build`).
+// Run: node --import tsx bench/read-checkpoint.ts [--big]
+// Targets: in-process read (CRC checked) ≤ 1.5x torch.load; whole `torchport inspect` ≤ 1/5 of
+// `python -c "import torch; torch.load(...)"`; peak RSS ≤ 2x the file size above Node's baseline;
+// 3 GB file: `inspect` < 2 s with RSS < 300 MB, and `convert --key/--filter` of a subset.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, statSync } from 'node:fs';
+import { mkdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { readCheckpoint } from '../src/checkpoint/read.js';
+import { readCheckpoint, type ReadOptions } from '../src/checkpoint/read.js';
 import { extractStateDict } from '../src/checkpoint/extract.js';
 
 const PY = '/usr/bin/python3';
@@ -51,14 +54,14 @@ print(sorted(w)[len(w) // 2], sorted(c)[len(c) // 2])
   return { wall, cpu };
 }
 
-/** readCheckpoint + extractStateDict (every tensor materialised), in this process. */
-function torchportRead(file: string, n: number): Timing {
+/** readCheckpoint + extractStateDict (every tensor read, and by default CRC-checked), in this process. */
+function torchportRead(file: string, n: number, opts: ReadOptions = {}): Timing {
   const wall: number[] = [];
   const cpu: number[] = [];
   for (let i = 0; i < n; i++) {
     const t = performance.now();
     const c = process.cpuUsage();
-    extractStateDict(readCheckpoint(file).object);
+    extractStateDict(readCheckpoint(file, opts).object);
     const d = process.cpuUsage(c);
     wall.push(performance.now() - t);
     cpu.push((d.user + d.system) / 1000);
@@ -66,18 +69,20 @@ function torchportRead(file: string, n: number): Timing {
   return { wall: median(wall), cpu: median(cpu) };
 }
 
-/** A whole process, timed by /usr/bin/time (wall, user + sys). */
-function processTime(cmd: string, args: string[], n: number): Timing {
+/** A whole process, timed by /usr/bin/time (wall, user + sys; peak RSS in bytes). */
+function processTime(cmd: string, args: string[], n: number): Timing & { rss: number } {
   const wall: number[] = [];
   const cpu: number[] = [];
+  const rss: number[] = [];
   for (let i = 0; i < n; i++) {
-    const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S', cmd, ...args], { env, cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
+    const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', cmd, ...args], { env, cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
     if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
-    const [e, u, s] = r.stderr.trim().split('\n').pop()!.split(' ').map(Number);
+    const [e, u, s, m] = r.stderr.trim().split('\n').pop()!.split(' ').map(Number);
     wall.push(e * 1000);
     cpu.push((u + s) * 1000);
+    rss.push(m * 1024);
   }
-  return { wall: median(wall), cpu: median(cpu) };
+  return { wall: median(wall), cpu: median(cpu), rss: median(rss) };
 }
 
 /** Peak RSS of a fresh Node process reading the file, above its RSS just before reading (median of
@@ -94,16 +99,47 @@ console.log(Math.max(hwm, process.memoryUsage().rss) - base, ckpt.records.length
   return median(runs.map((out) => Number(out.split(' ')[0])));
 }
 
+/** A ~3 GB zip checkpoint: `model` holds mobilenet_v3_large's state dict plus three 1 GB `aux.*` tensors. */
+function bigCheckpoint(): void {
+  const file = join(DIR, 'big_3gb.pth');
+  execFileSync(PY, ['-c', `
+import collections, torch, torchvision
+torch.manual_seed(0)
+sd = collections.OrderedDict(torchvision.models.mobilenet_v3_large().state_dict())
+for i in range(3):
+    sd[f'aux.big{i}'] = torch.empty(256 * 1024 * 1024).fill_(float(i))
+torch.save({'model': sd, 'epoch': 1}, ${JSON.stringify(file)})
+`], { env });
+  try {
+    const size = statSync(file).size;
+    const bin = join(ROOT, 'bin', 'torchport.js');
+    const inspect = processTime(process.execPath, [bin, 'inspect', file, '--key', 'model'], 3);
+    const out = join(DIR, 'big_subset_tfjs');
+    const convert = processTime(process.execPath, [bin, 'convert', file, '--key', 'model', '--filter', '^(features|classifier)\\.', '--out', out], 1);
+    rmSync(out, { recursive: true, force: true });
+    console.log([
+      `generated ${(size / 2 ** 30).toFixed(2)} GiB checkpoint (mobilenet_v3_large + 3 × 1 GiB tensors)`,
+      `  torchport inspect --key model: ${fmtT(inspect)}, peak RSS ${(inspect.rss / 1e6).toFixed(0)} MB (target < 2 s, < 300 MB)`,
+      `  torchport convert --key model --filter '^(features|classifier)\\.': ${fmtT(convert)}, peak RSS ${(convert.rss / 1e6).toFixed(0)} MB `
+        + '(reads and CRC-checks the 22 MB it converts; hashes the whole file for the output\'s metadata)',
+    ].join('\n'));
+  } finally {
+    rmSync(file, { force: true });
+  }
+}
+
 const files = generate();
 const rows: string[] = [`node ${process.version}, ${os.cpus().length} × ${os.cpus()[0].model}, load average ${os.loadavg()[0].toFixed(1)}`];
 for (const [format, file] of Object.entries(files)) {
   const size = statSync(file).size;
   torchportRead(file, 3); // warm up
   const ours = torchportRead(file, 15);
+  const unchecked = torchportRead(file, 15, { verify: false });
   const torch = torchLoad(file, 15);
   const rss = peakRssAboveBaseline(file);
   rows.push(`${format} (${(size / 1e6).toFixed(1)} MB)`,
     `  in-process read: torchport ${fmtT(ours)} vs torch.load ${fmtT(torch)} = ${ratio(ours, torch)} (target ≤ 1.5)`,
+    `  the same with --no-verify: ${fmtT(unchecked)}; the CRC-32 check costs ${(ours.wall - unchecked.wall).toFixed(1)} ms wall`,
     `  peak RSS above Node's baseline: ${(rss / 1e6).toFixed(1)} MB = ${(rss / size).toFixed(2)}x the file (target ≤ 2)`);
   const inspect = processTime(process.execPath, [join(ROOT, 'bin', 'torchport.js'), 'inspect', file], 5);
   const python = processTime(PY, ['-c', `import torch; torch.load(${JSON.stringify(file)})`], 3);
@@ -111,3 +147,4 @@ for (const [format, file] of Object.entries(files)) {
     + `= ${ratio(inspect, python)} (target ≤ 0.20)`);
 }
 console.log(rows.join('\n'));
+if (process.argv.includes('--big')) bigCheckpoint();

@@ -148,45 +148,63 @@ function materialiseQuantized(t: LazyTensor, name: string, ctx: MaterialiseConte
  */
 export function materialiseAll(root: unknown, ctx: MaterialiseContext): unknown {
   const done = new Map<LazyTensor, CheckpointTensor | QuantizedTensor>();
-  const visit = (value: unknown, path: string): unknown => {
-    if (value instanceof UnsupportedTensor) fail(ctx, `tensor '${path}' is ${value.reason}, which torchport does not read`);
+  const visit = (value: unknown, where: Where): unknown => {
+    if (value instanceof UnsupportedTensor) fail(ctx, `tensor '${pathOf(where)}' is ${value.reason}, which torchport does not read`);
     if (!(value instanceof LazyTensor)) return value;
     let t = done.get(value);
-    if (!t) done.set(value, (t = value.quant ? materialiseQuantized(value, path, ctx) : materialiseTensor(value, path, ctx)));
+    if (!t) {
+      const path = pathOf(where);
+      done.set(value, (t = value.quant ? materialiseQuantized(value, path, ctx) : materialiseTensor(value, path, ctx)));
+    }
     return t;
   };
-  const top = visit(root, '<root>');
+  const top = visit(root, { parent: undefined, key: '<root>' });
   const seen = new Set<object>();
-  const work: Array<[unknown, string]> = [[top, '']];
-  const join = (path: string, key: unknown): string => (path ? `${path}.${String(key)}` : String(key));
+  const work: Array<[unknown, Where | undefined]> = [[top, undefined]];
   while (work.length) {
-    const [node, path] = work.pop() as [unknown, string];
+    const [node, at] = work.pop() as [unknown, Where | undefined];
     if (typeof node !== 'object' || node === null || seen.has(node)) continue;
     seen.add(node);
     if (node instanceof Map) {
       for (const [k, v] of node) {
-        const r = visit(v, join(path, k));
+        const where = { parent: at, key: k };
+        const r = visit(v, where);
         if (r !== v) node.set(k, r);
-        work.push([r, join(path, k)]);
+        if (typeof r === 'object' && r !== null) work.push([r, where]);
       }
-      if (node instanceof OrderedDict) work.push([node.attrs, path]);
+      if (node instanceof OrderedDict) work.push([node.attrs, at]);
     } else if (Array.isArray(node)) {
       for (let i = 0; i < node.length; i++) {
-        node[i] = visit(node[i], `${path}[${i}]`);
-        work.push([node[i], `${path}[${i}]`]);
+        const where = { parent: at, key: i };
+        node[i] = visit(node[i], where);
+        if (typeof node[i] === 'object' && node[i] !== null) work.push([node[i], where]);
       }
     } else if (node instanceof PyInstance) {
-      work.push([node.attrs, path], [node.args, `${path}(args)`]);
-      if (node.listItems) work.push([node.listItems, path]);
-      if (node.dictItems) work.push([node.dictItems, path]);
-      node.state = visit(node.state, `${path}(state)`);
-      work.push([node.state, `${path}(state)`]);
+      work.push([node.attrs, at], [node.args, { parent: at, key: '(args)' }]);
+      if (node.listItems) work.push([node.listItems, at]);
+      if (node.dictItems) work.push([node.dictItems, at]);
+      const where = { parent: at, key: '(state)' };
+      node.state = visit(node.state, where);
+      work.push([node.state, where]);
     } else if (node instanceof Set) {
       for (const v of node) {
-        const r = visit(v, `${path}{}`);
+        const r = visit(v, { parent: at, key: '{}' });
         if (r !== v) { node.delete(v); node.add(r); }
       }
     }
   }
   return top;
+}
+
+/** Where a value sits: its key and its container's place; the path string is built only for messages. */
+interface Where { parent: Where | undefined; key: unknown }
+
+/** `state_dict.stem.0.weight`, `x[3]`; the last 32 steps of a deeper path. */
+function pathOf(where: Where): string {
+  const keys: unknown[] = [];
+  for (let w: Where | undefined = where; w && keys.length <= 32; w = w.parent) keys.push(w.key);
+  const deep = keys.length > 32;
+  let path = deep ? '…' : '';
+  for (const key of keys.slice(0, 32).reverse()) path += typeof key === 'number' ? `[${key}]` : `${path ? '.' : ''}${String(key)}`;
+  return path;
 }
