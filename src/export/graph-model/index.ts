@@ -20,6 +20,8 @@ export { SUPPORTED_OPS } from './supported-ops.js';
 export interface ExportGraphModelOptions {
   /** Backbones: the feature layers to output (features[i] numbering); default the recorded ones. */
   outIndices?: number[];
+  /** Detectors: names of the foreground classes in label order, instead of the recorded ones. */
+  classNames?: string[];
 }
 
 export interface ExportGraphModelResult {
@@ -51,12 +53,15 @@ export async function exportGraphModel(modelDir: string, outDir: string, opts: E
     const detector = loadDetectorDir(modelDir);
     try {
       built = detectorGraph(detector.model, detector.weights);
-      const { config } = detector.model;
+      const config = opts.classNames ? { ...detector.model.config, classNames: opts.classNames } : detector.model.config;
       const { foreground } = classColumns(config.roiHead);
+      if (opts.classNames && opts.classNames.length !== foreground.length) {
+        throw new InputError(`classNames has ${opts.classNames.length} names; the detector has ${foreground.length} foreground classes`, modelDir);
+      }
       metadata = {
         torchport: { ...meta, kind: 'detector' },
         classNames: Object.fromEntries(foreground.map((id) => [id, labelName(config, id)])),
-        input: 'image: float32 [1, H, W, 3], RGB, values 0-255 (tf.browser.fromPixels(...).toFloat().expandDims(0)); any H and W',
+        input: 'image: float32 [1, H, W, 3], RGB, values 0-255 (tf.browser.fromPixels cast to float32, with a batch axis); any H and W',
         outputs: 'boxes: float32 [N, 4] (x1, y1, x2, y2 in input pixels); scores: float32 [N]; labels: int32 [N] (keys of classNames)',
       };
     } finally {
@@ -64,6 +69,7 @@ export async function exportGraphModel(modelDir: string, outDir: string, opts: E
       detector.model.releaseCache();
     }
   } else {
+    if (opts.classNames) throw new InputError('classNames is for detectors; this folder holds a backbone', modelDir);
     ({ built, metadata } = await backboneGraph(modelDir, meta, opts.outIndices));
   }
   let files: string[] = [];

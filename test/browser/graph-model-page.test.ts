@@ -1,0 +1,61 @@
+// examples/browser in a real headless Chromium (Debian's chromium through playwright-core): the
+// page loads the exported demo detector with plain TF.js, runs it on the bundled sample, and the
+// detections it reports equal Node's (tfjs-converter on wasm) for the same image. Skipped, with
+// the reason, where no Chromium is installed (CHROMIUM_PATH, default /usr/bin/chromium).
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { selectBackend } from '../../src/backend/select.js';
+import { decodeImage } from '../../src/io/image.js';
+import { assertClose } from '../models/detection/helpers.js';
+import { loadFolder, runDetector } from '../export/graph-model-helpers.js';
+import { DEMO_CLASSES, prepareDemo } from '../../examples/browser/demo-web.js';
+import { startServer } from '../../examples/browser/serve.mjs';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const skip = existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`;
+const work = mkdtempSync(join(tmpdir(), 'torchport-browser-'));
+after(() => rmSync(work, { recursive: true, force: true }));
+
+export const CHROMIUM_FLAGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+];
+
+test('the page detects in Chromium what Node detects (wasm and cpu backends), and draws it', { skip, timeout: 240_000 }, async () => {
+  const { chromium } = await import('playwright-core');
+  const { model, sample } = await prepareDemo(join(work, 'demo'));
+  await selectBackend('wasm');
+  const node = await runDetector(await loadFolder(model), await decodeImage(readFileSync(sample)));
+  assert.ok(node.scores.length > 0);
+  const server = await startServer({ model, sample });
+  // playwright starts Chromium with a fresh profile (--user-data-dir) of its own
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS, timeout: 60_000 }).catch(async (err) => {
+    await server.close();
+    throw err;
+  });
+  try {
+    const page = await browser.newPage();
+    page.on('pageerror', (err) => process.stderr.write(`page error: ${err.message}\n`));
+    for (const backend of ['wasm', 'cpu']) {
+      await page.goto(`${server.url}?backend=${backend}`);
+      await page.waitForFunction(() => (window as unknown as { detections?: unknown }).detections, undefined, { timeout: 180_000 });
+      const got = await page.evaluate(() => (window as unknown as { detections: any }).detections);
+      assert.equal(got.error, undefined, got.error);
+      assert.equal(got.backend, backend);
+      assert.ok(got.ms > 0);
+      assert.equal(got.detections.length, node.scores.length, `${backend}: count`);
+      assert.deepEqual(got.detections.map((d: { labelId: number }) => d.labelId), [...node.labels], `${backend}: labels`);
+      assert.deepEqual(got.detections.map((d: { label: string }) => d.label), [...node.labels].map((l) => DEMO_CLASSES[l - 1]));
+      assertClose(got.detections.flatMap((d: { box: number[] }) => d.box), node.boxes, 1e-2, `${backend}: boxes`);
+      assertClose(got.detections.map((d: { score: number }) => d.score), node.scores, 1e-4, `${backend}: scores`);
+      assert.match(await page.textContent('#status') ?? '', new RegExp(`^backend ${backend}: ${node.scores.length} detections, \\d+ ms`));
+    }
+    await page.screenshot({ path: process.env.SCREENSHOT ?? join(work, 'page.png') });
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+});
