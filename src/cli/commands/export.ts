@@ -37,19 +37,31 @@ function stateDictFormat(format: 'pth' | 'safetensors', describe: string): Expor
 const FORMATS: Record<string, ExportFormat> = {
   pth: stateDictFormat('pth', 'torch.save zip checkpoint (torch.load(f, weights_only=True) reads it)'),
   safetensors: stateDictFormat('safetensors', 'safetensors file (flat keys, layout in __metadata__)'),
-  // A TF.js GraphModel export adds its entry here: 'graph-model': { describe, defaultOut, run }.
+  'graph-model': {
+    describe: 'TF.js GraphModel folder (tf.loadGraphModel + executeAsync, no torchport at run time; a detector does its whole pipeline in the graph)',
+    defaultOut: (dir) => `${dir.replace(/[\\/]+$/, '')}-graph-model`,
+    async run(dir, out, argv) {
+      if (argv.layout) throw new InputError('--layout is for the pth and safetensors formats; a GraphModel has no PyTorch layout');
+      if (argv.dtype && argv.dtype !== 'source' && argv.dtype !== 'float32') throw new InputError(`--dtype ${argv.dtype}: a GraphModel is written in float32`);
+      const { selectBackend } = await import('../../backend/select.js');
+      await selectBackend('cpu');
+      const { exportGraphModel } = await import('../../export/graph-model/index.js');
+      const e = await exportGraphModel(dir, out);
+      return `wrote ${out}/: a ${e.kind} GraphModel (${e.nodes} nodes, ${e.ops.length} distinct ops, ${e.files.length - 1} weight shard(s))`;
+    },
+  },
 };
 
 const command: CommandModule<object, ExportArgs> = {
   command: 'export <model-dir>',
-  describe: 'export a converted or fine-tuned model folder to PyTorch (.pth) or safetensors',
+  describe: 'export a converted or fine-tuned model folder to PyTorch (.pth), safetensors or a TF.js GraphModel',
   builder: (y: Argv) =>
     y
       .positional('model-dir', { type: 'string', demandOption: true, describe: 'folder written by `torchport convert` or a fine-tuning latest/ or best/' })
       .option('format', { type: 'string', demandOption: true, describe: Object.entries(FORMATS).map(([k, f]) => `${k}: ${f.describe}`).join('; ') })
       .option('layout', { type: 'string', describe: 'torchvision | mmdet | dli14 | timm (default: the one the weights came from); mmdet writes {meta, state_dict}' })
       .option('dtype', { type: 'string', default: 'source', describe: "source | float32 | float16 | bfloat16: floating tensors' dtype (source: each tensor's dtype in the converted checkpoint)" })
-      .option('out', { type: 'string', describe: 'output file (default: <model-dir>.<format>); replaced atomically' }) as unknown as Argv<ExportArgs>,
+      .option('out', { type: 'string', describe: 'output file, or folder for graph-model (default: <model-dir>.<format>, <model-dir>-graph-model); replaced atomically' }) as unknown as Argv<ExportArgs>,
   handler: async (argv) => {
     const format = Object.hasOwn(FORMATS, argv.format) ? FORMATS[argv.format] : undefined;
     if (!format) throw new InputError(`unknown --format '${argv.format}' (known: ${Object.keys(FORMATS).join(', ')})`);

@@ -1,0 +1,73 @@
+// `torchport export --format graph-model` as a process: the folder it writes loads and runs in
+// plain tfjs-converter; bad input is one line and exit 2, with nothing written.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { selectBackend } from '../../src/backend/select.js';
+import { readTfjsWeights, writeTfjsWeights } from '../../src/io/tfjs-weights.js';
+import { convertCheckpoint } from '../../src/mapping/convert.js';
+import { detectorFolderMetadata, loadDetectorDir } from '../../src/models/detectors/load.js';
+import { FIXTURE, npy } from '../models/detection/helpers.js';
+import { loadFolder, runDetector } from './graph-model-helpers.js';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const work = mkdtempSync(join(tmpdir(), 'torchport-graph-cli-'));
+const model = join(work, 'model');
+
+function torchport(...args: string[]) {
+  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'torchport.js'), ...args], { encoding: 'utf8', cwd: ROOT });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function oneLine(r: { code: number | null; stderr: string }, pattern: RegExp) {
+  assert.equal(r.code, 2, r.stderr);
+  assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  assert.match(r.stderr, pattern);
+}
+
+before(async () => {
+  await selectBackend('wasm');
+  assert.ok((await convertCheckpoint(join(FIXTURE, 'model.pth'), model, { model: 'fasterrcnn_mobilenet_v3_large_320_fpn' })).written);
+});
+
+after(() => rmSync(work, { recursive: true, force: true }));
+
+test('writes a GraphModel folder (default out <model-dir>-graph-model) that plain TF.js runs', async () => {
+  const r = torchport('export', model, '--format', 'graph-model');
+  assert.equal(r.code, 0, r.stderr);
+  const out = `${model}-graph-model`;
+  assert.match(r.stdout, new RegExp(`^wrote ${out}/: a detector GraphModel \\(\\d+ nodes, \\d+ distinct ops, 1 weight shard\\(s\\)\\)\\n$`));
+  const t = npy('image_0');
+  const det = await runDetector(await loadFolder(out), { height: t.shape[0], width: t.shape[1], data: t.data as Uint8Array });
+  assert.equal(det.scores.length, 18);
+});
+
+test('bad input: one line, exit 2, nothing written', () => {
+  oneLine(torchport('export', join(work, 'nothing'), '--format', 'graph-model', '--out', join(work, 'o1')), /no model\.json here/);
+  oneLine(torchport('export', model, '--format', 'onnx', '--out', join(work, 'o2')), /unknown --format 'onnx' \(known: pth, safetensors, graph-model\)/);
+  oneLine(torchport('export', model, '--format', 'graph-model', '--layout', 'mmdet', '--out', join(work, 'o3')), /--layout is for the pth and safetensors formats/);
+  const busy = join(work, 'busy');
+  mkdirSync(busy);
+  writeFileSync(join(busy, 'notes.txt'), 'mine');
+  oneLine(torchport('export', model, '--format', 'graph-model', '--out', busy), /busy: exists and is not a model folder; choose another --out/);
+  assert.deepEqual(readdirSync(busy), ['notes.txt']);
+  for (const o of ['o1', 'o2', 'o3']) assert.ok(!existsSync(join(work, o)), o);
+});
+
+test('a model needing an op the graph executor lacks: the op and the layer named, exit 2', () => {
+  const config = loadDetectorDir(model).model.config;
+  const adaptive = join(work, 'adaptive');
+  mkdirSync(adaptive);
+  writeTfjsWeights(adaptive, readTfjsWeights(model).weights, {
+    format: 'torchport-checkpoint',
+    generatedBy: 'test',
+    convertedBy: 'test',
+    userDefinedMetadata: { torchport: detectorFolderMetadata({ ...config, roiHead: { ...config.roiHead, samplingRatio: 0 } }, 'FasterRCNN', {}) },
+  });
+  const out = join(work, 'adaptive-graph');
+  oneLine(torchport('export', adaptive, '--format', 'graph-model', '--out', out), /roi_head \(RoIAlign\): needs the op CropAndResize with a per-RoI crop size, which the TF\.js graph executor \(tfjs-converter 4\.22\) lacks/);
+  assert.ok(!existsSync(out));
+});
