@@ -1,6 +1,6 @@
 // The page's module: loads the exported GraphModel (model/model.json) with plain TF.js, runs it on
 // the bundled sample or a picked file, draws the boxes and labels, and shows the backend and the
-// timing. The last run is also left in `window.detections` (what the browser test reads).
+// timing. The last run is also left in `window.result` (what the browser test reads).
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-webgl';
@@ -42,7 +42,7 @@ function draw(image, result, threshold) {
     ctx.fillText(text, x1 + 3, Math.max(13, y1 - 4));
     rows.push(`<tr><td>${d.label}</td><td>${d.score.toFixed(3)}</td>${d.box.map((v) => `<td>${v.toFixed(1)}</td>`).join('')}</tr>`);
   }
-  $('detections').innerHTML = rows.join('');
+  $('detection-table').innerHTML = rows.join('');
 }
 
 async function detect(image) {
@@ -71,7 +71,7 @@ async function run(image) {
   const result = { ...second, firstMs: first.ms };
   draw(image, result, Number($('threshold').value));
   $('status').textContent = `backend ${result.backend}: ${result.detections.length} detections, ${result.ms.toFixed(0)} ms (first run ${first.ms.toFixed(0)} ms), image ${image.width}x${image.height}`;
-  window.detections = result;
+  window.result = result;
 }
 
 function loadImage(src) {
@@ -93,7 +93,7 @@ async function main() {
     const file = e.target.files[0];
     if (file) await run(await loadImage(URL.createObjectURL(file)));
   });
-  $('threshold').addEventListener('change', () => current && window.detections && draw(current, window.detections, Number($('threshold').value)));
+  $('threshold').addEventListener('change', () => current && window.result && draw(current, window.result, Number($('threshold').value)));
   $('backend').addEventListener('change', (e) => {
     params.set('backend', e.target.value);
     location.search = params.toString();
@@ -102,5 +102,5 @@ async function main() {
 
 main().catch((err) => {
   $('status').textContent = `error: ${err.message}`;
-  window.detections = { error: err.message };
+  window.result = { error: err.message };
 });

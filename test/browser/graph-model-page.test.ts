@@ -12,17 +12,12 @@ import { decodeImage } from '../../src/io/image.js';
 import { assertClose } from '../models/detection/helpers.js';
 import { loadFolder, runDetector } from '../export/graph-model-helpers.js';
 import { DEMO_CLASSES, prepareDemo } from '../../examples/browser/demo-web.js';
-import { startServer } from '../../examples/browser/serve.mjs';
+import { CHROMIUM_FLAGS, startServer } from '../../examples/browser/serve.mjs';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const skip = existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`;
 const work = mkdtempSync(join(tmpdir(), 'torchport-browser-'));
 after(() => rmSync(work, { recursive: true, force: true }));
-
-export const CHROMIUM_FLAGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-];
 
 test('the page detects in Chromium what Node detects (wasm and cpu backends), and draws it', { skip, timeout: 240_000 }, async () => {
   const { chromium } = await import('playwright-core');
@@ -37,12 +32,13 @@ test('the page detects in Chromium what Node detects (wasm and cpu backends), an
     throw err;
   });
   try {
-    const page = await browser.newPage();
-    page.on('pageerror', (err) => process.stderr.write(`page error: ${err.message}\n`));
+    let page;
     for (const backend of ['wasm', 'cpu']) {
+      page = await browser.newPage();
+      page.on('pageerror', (err) => process.stderr.write(`page error: ${err.message}\n`));
       await page.goto(`${server.url}?backend=${backend}`);
-      await page.waitForFunction(() => (window as unknown as { detections?: unknown }).detections, undefined, { timeout: 180_000 });
-      const got = await page.evaluate(() => (window as unknown as { detections: any }).detections);
+      await page.waitForFunction(() => (window as unknown as { result?: unknown }).result, undefined, { timeout: 180_000 });
+      const got = await page.evaluate(() => (window as unknown as { result: any }).result);
       assert.equal(got.error, undefined, got.error);
       assert.equal(got.backend, backend);
       assert.ok(got.ms > 0);
@@ -53,7 +49,7 @@ test('the page detects in Chromium what Node detects (wasm and cpu backends), an
       assertClose(got.detections.map((d: { score: number }) => d.score), node.scores, 1e-4, `${backend}: scores`);
       assert.match(await page.textContent('#status') ?? '', new RegExp(`^backend ${backend}: ${node.scores.length} detections, \\d+ ms`));
     }
-    await page.screenshot({ path: process.env.SCREENSHOT ?? join(work, 'page.png') });
+    await page!.screenshot({ path: process.env.SCREENSHOT ?? join(work, 'page.png') });
   } finally {
     await browser.close();
     await server.close();
