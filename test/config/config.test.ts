@@ -120,7 +120,7 @@ test('validation errors name the key path and what is allowed', async () => {
     return 'no error';
   };
   assert.equal(await bad(['optimizer.lr=-1']), 'optimizer.lr: expected a number > 0, got -1');
-  assert.equal(await bad(['backend=gpu']), 'backend: expected one of "auto", "tensorflow", "wasm", "cpu", got "gpu"');
+  assert.equal(await bad(['backend=gpu']), 'backend: expected one of "auto", "tensorflow", "webgpu", "wasm", "cpu", got "gpu"');
   assert.equal(await bad(['model.neck.outChanels=128']), "model.neck.outChanels: unknown key (did you mean 'outChannels'?); allowed: type, inChannels, outChannels, numOuts, extra, reluBeforeExtraConvs");
   assert.equal(await bad(['data.train.pipeline.0.prob=2']), 'data.train.pipeline.0.prob: expected a number >= 0 and <= 1, got 2');
   assert.equal(
