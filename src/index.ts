@@ -1,5 +1,5 @@
 // torchport's library API: everything the CLI does is available from here.
-export { InputError } from './errors.js';
+export { InputError, InternalError } from './errors.js';
 export type { DType, TensorData, TorchTensor, StateDict, StateDictMetadata } from './checkpoint/types.js';
 export type { ParamKind, ParamSpec, FeatureInfo } from './models/params.js';
 export { Registry, RegistryError } from './models/registry.js';
@@ -7,7 +7,8 @@ export { encodeNpy, decodeNpy } from './io/npy.js';
 // checkpoint exports
 export { readCheckpoint, readCheckpointBytes, type CheckpointFile, type ReadOptions } from './checkpoint/read.js';
 export { extractStateDict, selectPrefix, describeValue, type ExtractOptions, type ExtractedStateDict } from './checkpoint/extract.js';
-export { CheckpointTensor, isTensor } from './checkpoint/storage.js';
+export { CheckpointTensor, QuantizedTensor, isTensor } from './checkpoint/storage.js';
+export { NumpyArray } from './checkpoint/numpy-objects.js';
 export { OrderedDict, PyInstance, PyGlobal } from './checkpoint/pyobjects.js';
 export { DTYPE_BYTES, halfToFloat, toFloat32, typedArrayOf } from './checkpoint/dtype.js';
 export { summarise, groupKeys, type StateDictSummary, type KeyGroup } from './checkpoint/summary.js';
