@@ -73,3 +73,24 @@ test('a weights folder without torchport metadata: one line, exit 2', () => {
   assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
   assert.match(r.stderr, /no torchport metadata .*not a model folder written by `torchport convert` or `torchport finetune`/);
 });
+
+test('`torchport forward` on a detector folder writes its FPN outputs; the converted folder and the checkpoint agree', async () => {
+  const input = join(work, 'x.npy');
+  const { encodeNpy, decodeNpy } = await import('../../src/io/npy.js');
+  const data = Float32Array.from({ length: 3 * 64 * 96 }, (_, i) => Math.sin(i) * 0.5);
+  writeFileSync(input, encodeNpy({ dtype: 'float32', shape: [1, 3, 64, 96], data }));
+  const outs = [converted, best].map((dir, k) => {
+    const out = join(work, `fpn-${k}`);
+    const r = torchport('forward', dir, '--input', input, '--out', out, '--backend', 'wasm');
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, `wrote fpn_0.npy [1, 32, 2, 3], fpn_1.npy [1, 32, 2, 3], fpn_2.npy [1, 32, 1, 2] to ${out}/\n`);
+    return out;
+  });
+  for (const f of ['fpn_0.npy', 'fpn_1.npy', 'fpn_2.npy']) {
+    const { readFileSync } = await import('node:fs');
+    assert.deepEqual(decodeNpy(readFileSync(join(outs[0], f))).data, decodeNpy(readFileSync(join(outs[1], f))).data);
+  }
+  const r = torchport('forward', best, '--input', input, '--out', join(work, 'fpn-x'), '--out-indices', '3');
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--out-indices is for backbones; a detector folder writes its FPN outputs/);
+});
