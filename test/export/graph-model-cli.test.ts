@@ -7,11 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { selectBackend } from '../../src/backend/select.js';
-import { readTfjsWeights, writeTfjsWeights } from '../../src/io/tfjs-weights.js';
 import { convertCheckpoint } from '../../src/mapping/convert.js';
-import { detectorFolderMetadata, loadDetectorDir } from '../../src/models/detectors/load.js';
 import { FIXTURE, npy } from '../models/detection/helpers.js';
-import { loadFolder, runDetector } from './graph-model-helpers.js';
+import { adaptiveSampling, loadFolder, runDetector, writeVariantFolder } from './graph-model-helpers.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const work = mkdtempSync(join(tmpdir(), 'torchport-graph-cli-'));
@@ -58,15 +56,7 @@ test('bad input: one line, exit 2, nothing written', () => {
 });
 
 test('a model needing an op the graph executor lacks: the op and the layer named, exit 2', () => {
-  const config = loadDetectorDir(model).model.config;
-  const adaptive = join(work, 'adaptive');
-  mkdirSync(adaptive);
-  writeTfjsWeights(adaptive, readTfjsWeights(model).weights, {
-    format: 'torchport-checkpoint',
-    generatedBy: 'test',
-    convertedBy: 'test',
-    userDefinedMetadata: { torchport: detectorFolderMetadata({ ...config, roiHead: { ...config.roiHead, samplingRatio: 0 } }, 'FasterRCNN', {}) },
-  });
+  const adaptive = writeVariantFolder(model, join(work, 'adaptive'), adaptiveSampling);
   const out = join(work, 'adaptive-graph');
   oneLine(torchport('export', adaptive, '--format', 'graph-model', '--out', out), /roi_head \(RoIAlign\): needs the op CropAndResize with a per-RoI crop size, which the TF\.js graph executor \(tfjs-converter 4\.22\) lacks/);
   assert.ok(!existsSync(out));

@@ -5,7 +5,7 @@
 // aligned RoIAlign, mmdetection anchors) written as a config-carrying model folder. Also: the
 // CropAndResize form of RoIAlign against torchvision's roi_align, and the graph's interface.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -17,12 +17,11 @@ import { attr, GraphBuilder } from '../../src/export/graph-model/graph.js';
 import { Ops } from '../../src/export/graph-model/ops.js';
 import { roiAlignGraph } from '../../src/export/graph-model/roi-align.js';
 import { decodeNpy } from '../../src/io/npy.js';
-import { readTfjsWeights, writeTfjsWeights } from '../../src/io/tfjs-weights.js';
 import { convertCheckpoint } from '../../src/mapping/convert.js';
 import type { FasterRCNNConfig } from '../../src/models/detection/config.js';
-import { detectorFolderMetadata, loadDetectorDir } from '../../src/models/detectors/load.js';
+import { loadDetectorDir } from '../../src/models/detectors/load.js';
 import { assertClose, FIXTURE, json, npy } from '../models/detection/helpers.js';
-import { loadFolder, runDetector } from './graph-model-helpers.js';
+import { loadFolder, runDetector, writeVariantFolder } from './graph-model-helpers.js';
 
 const GOLDEN = join(import.meta.dirname, '../../fixtures/graph-model');
 const expected = JSON.parse(readFileSync(join(GOLDEN, 'expected.json'), 'utf8'));
@@ -47,14 +46,7 @@ before(async () => {
   const model = join(FIXTURE, 'model.pth');
   assert.ok((await convertCheckpoint(model, join(work, 'tv320'), { model: 'fasterrcnn_mobilenet_v3_large_320_fpn' })).written);
   assert.ok((await convertCheckpoint(model, join(work, 'tvfull'), { model: 'fasterrcnn_mobilenet_v3_large_fpn' })).written);
-  const config = mmdetStyle(loadDetectorDir(join(work, 'tv320')).model.config);
-  mkdirSync(join(work, 'mmdet'));
-  writeTfjsWeights(join(work, 'mmdet'), readTfjsWeights(join(work, 'tv320')).weights, {
-    format: 'torchport-checkpoint',
-    generatedBy: 'test',
-    convertedBy: 'test',
-    userDefinedMetadata: { torchport: detectorFolderMetadata(config, 'FasterRCNN', { by: 'test' }) },
-  });
+  writeVariantFolder(join(work, 'tv320'), join(work, 'mmdet'), mmdetStyle);
 });
 
 after(() => rmSync(work, { recursive: true, force: true }));

@@ -1,9 +1,12 @@
 // Shared by the GraphModel tests: loading an exported folder with plain tfjs-converter (an IOHandler
 // that reads the files, what a Node user without tfjs-node writes) and running it.
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { loadGraphModel, type GraphModel } from '@tensorflow/tfjs-converter';
+import { readTfjsWeights, writeTfjsWeights } from '../../src/io/tfjs-weights.js';
+import type { FasterRCNNConfig } from '../../src/models/detection/config.js';
+import { detectorFolderMetadata, loadDetectorDir } from '../../src/models/detectors/load.js';
 
 export function folderHandler(dir: string): tf.io.IOHandler {
   return {
@@ -41,3 +44,19 @@ export async function runDetector(model: GraphModel, image: { height: number; wi
   tf.dispose(out);
   return result;
 }
+
+/** A config-carrying model folder (as `finetune` writes) with `from`'s weights and its config changed by `edit`. */
+export function writeVariantFolder(from: string, dir: string, edit: (config: FasterRCNNConfig) => FasterRCNNConfig): string {
+  const config = edit(loadDetectorDir(from).model.config);
+  mkdirSync(dir);
+  writeTfjsWeights(dir, readTfjsWeights(from).weights, {
+    format: 'torchport-checkpoint',
+    generatedBy: 'test',
+    convertedBy: 'test',
+    userDefinedMetadata: { torchport: detectorFolderMetadata(config, 'FasterRCNN', { by: 'test' }) },
+  });
+  return dir;
+}
+
+/** Adaptive RoIAlign sampling: a per-RoI sample count, which the graph executor cannot express. */
+export const adaptiveSampling = (c: FasterRCNNConfig): FasterRCNNConfig => ({ ...c, roiHead: { ...c.roiHead, samplingRatio: 0 } });

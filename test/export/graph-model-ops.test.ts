@@ -13,8 +13,8 @@ import { InputError } from '../../src/errors.js';
 import { exportGraphModel, SUPPORTED_OPS, UnsupportedOpError } from '../../src/export/graph-model/index.js';
 import { readTfjsWeights, writeTfjsWeights } from '../../src/io/tfjs-weights.js';
 import { convertCheckpoint } from '../../src/mapping/convert.js';
-import { detectorFolderMetadata, loadDetectorDir } from '../../src/models/detectors/load.js';
 import { FIXTURE } from '../models/detection/helpers.js';
+import { adaptiveSampling, writeVariantFolder } from './graph-model-helpers.js';
 
 const work = mkdtempSync(join(tmpdir(), 'torchport-graph-ops-'));
 const model = join(work, 'model');
@@ -79,15 +79,7 @@ test('bad input: not a model folder, an output holding something else', async ()
 });
 
 test('a model that needs an op the executor lacks (adaptive RoIAlign sampling): the op and the layer named, nothing written', async () => {
-  const config = loadDetectorDir(model).model.config;
-  const adaptive = join(work, 'adaptive');
-  mkdirSync(adaptive);
-  writeTfjsWeights(adaptive, readTfjsWeights(model).weights, {
-    format: 'torchport-checkpoint',
-    generatedBy: 'test',
-    convertedBy: 'test',
-    userDefinedMetadata: { torchport: detectorFolderMetadata({ ...config, roiHead: { ...config.roiHead, samplingRatio: 0 } }, 'FasterRCNN', {}) },
-  });
+  const adaptive = writeVariantFolder(model, join(work, 'adaptive'), adaptiveSampling);
   const out = join(work, 'adaptive-graph');
   await assert.rejects(exportGraphModel(adaptive, out), (e: Error) => {
     assert.ok(e instanceof UnsupportedOpError);
