@@ -5,6 +5,8 @@ import type { WeightMap } from '../../models/layers/weights.js';
 import type { GraphBuilder } from './graph.js';
 
 export class GraphWeights {
+  private readonly made = new Map<string, string>();
+
   constructor(
     readonly g: GraphBuilder,
     readonly weights: WeightMap,
@@ -16,10 +18,19 @@ export class GraphWeights {
     return t;
   }
 
-  /** A weight as a constant, optionally reshaped (e.g. a dense kernel as a 1x1 conv kernel). */
+  /**
+   * A weight as a constant, optionally reshaped (e.g. a dense kernel as a 1x1 conv kernel); one
+   * Const node per weight and shape, however often it is used (the RPN head runs on every level).
+   */
   constant(name: string, shape?: number[]): string {
     const t = this.tensor(name);
-    return this.g.const(t.dataSync() as Float32Array, shape ?? t.shape, name);
+    const key = `${name}:${(shape ?? t.shape).join(',')}`;
+    let node = this.made.get(key);
+    if (!node) {
+      node = this.g.const(t.dataSync() as Float32Array, shape ?? t.shape, name);
+      this.made.set(key, node);
+    }
+    return node;
   }
 
   /** A value computed from weights with TF.js on the host (disposed here). */
