@@ -1,8 +1,11 @@
 // Training on webgpu, on Mesa's software adapter (40-60x slower than wasm, so every shape is tiny):
 // what a training step needs, kernel by kernel against the cpu backend, then MobileNetV3 forward,
-// train-mode forward and gradients, and the detector's inference against the PyTorch fixtures.
-// Skips, with the reason, where webgpu is not usable.
+// train-mode forward and gradients, the detector's inference, and its RoI losses (given
+// torchvision's proposals) against the PyTorch fixtures. The RPN stage reads its outputs
+// synchronously, which webgpu in Node cannot (docs/backends.md), so the detector's whole training
+// loss is not run here. Skips, with the reason, where webgpu is not usable.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
@@ -12,7 +15,10 @@ import { formatPreflight, preflight } from '../../src/backend/preflight.js';
 import { selectBackend } from '../../src/backend/select.js';
 import { backendStatus } from '../../src/backend/status.js';
 import { createMobileNetV3 } from '../../src/models/backbones/mobilenetv3/index.js';
+import { decodeNpy } from '../../src/io/npy.js';
+import { createFasterRCNN } from '../../src/models/detection/faster-rcnn.js';
 import { roiAlign } from '../../src/models/detection/roi-align.js';
+import { roiStage } from '../../src/models/detection/training/faster-rcnn-train.js';
 import { loadDetectorCheckpoint } from '../../src/models/detectors/load.js';
 import { assertClose, f32, FIXTURE, json, npy } from '../models/detection/helpers.js';
 import { canonicalWeights, npyTensor, toNchw, toNhwc } from '../models/mobilenetv3_fixtures.js';
@@ -26,7 +32,7 @@ before(async () => {
 });
 
 /** Runs fn on `name` and reads every result back asynchronously (webgpu in Node has no sync read). */
-async function on(name: 'cpu' | 'webgpu', fn: () => tf.Tensor[]): Promise<Float32Array[]> {
+async function on(name: 'cpu' | 'wasm' | 'webgpu', fn: () => tf.Tensor[]): Promise<Float32Array[]> {
   await selectBackend(name);
   assert.equal(tf.getBackend(), name);
   const out = tf.tidy(fn);
@@ -156,4 +162,52 @@ test('the detector (reduced fasterrcnn_mobilenet_v3_large_320_fpn) on webgpu: th
   assertClose(det.boxes, f32(`det_boxes_${n}`), 0.5, 'detection boxes');
   assertClose(det.scores, f32(`det_scores_${n}`), 1e-3, 'detection scores');
   tf.dispose(Object.values(weights));
+});
+
+// Gradients against wasm's: the cpu backend takes minutes for the detector's convolution gradients,
+// and wasm's equal torchvision's (test/models/detection/faster-rcnn-train.test.ts).
+test("the detector's RoI losses on webgpu, given torchvision's proposals, equal torchvision's; their gradients equal wasm's", { skip }, async () => {
+  const dir = new URL('../../fixtures/detection-losses/', import.meta.url);
+  const expected = JSON.parse(readFileSync(new URL('expected.json', dir), 'utf8')) as {
+    imageSizes: Array<[number, number]>; training: Record<string, number>; losses: Record<string, number>;
+  };
+  const fixture = (name: string) => decodeNpy(readFileSync(new URL(name, dir)));
+  const loaded = loadDetectorCheckpoint(new URL('model.pth', dir).pathname, { model: 'fasterrcnn_mobilenet_v3_large_320_fpn' });
+  // The fixture samples every RoI: quotas larger than every candidate set.
+  const config = structuredClone(loaded.model.config);
+  config.roiHead.batchSizePerImage = expected.training.boxBatchSizePerImage;
+  config.roiHead.positiveFraction = expected.training.boxPositiveFraction;
+  const detector = createFasterRCNN(config);
+  const values = Object.fromEntries(await Promise.all(Object.entries(loaded.weights).map(async ([n, t]) => [n, { v: (await t.data()) as Float32Array, shape: t.shape }] as const)));
+  tf.dispose(Object.values(loaded.weights));
+  const images = fixture('images.npy');
+  const proposals = expected.imageSizes.map((_, i) => fixture(`proposals_${i}.npy`).data as Float32Array);
+  const targets = expected.imageSizes.map((_, i) => ({
+    boxes: fixture(`boxes_${i}.npy`).data as Float32Array,
+    labels: Int32Array.from(fixture(`labels_${i}.npy`).data as ArrayLike<number>),
+  }));
+  const differentiated = ['roi_head.fc6.weight', 'roi_head.cls_score.weight', 'neck.output.0.weight', 'backbone.features.16.conv.weight'];
+  const run = () => {
+    const weights = Object.fromEntries(Object.entries(values).map(([n, { v, shape }]) => [n, tf.tensor(v, shape)]));
+    const batch = { images: tf.tensor4d(images.data as Float32Array, images.shape as [number, number, number, number]), imageSizes: expected.imageSizes, targets };
+    const losses = (...chosen: tf.Tensor[]) => {
+      const w = { ...weights, ...Object.fromEntries(differentiated.map((n, i) => [n, chosen[i]])) };
+      return roiStage(detector, w, detector.features(w, batch.images).features, proposals, batch);
+    };
+    const { lossClassifier, lossBoxReg } = losses(...differentiated.map((n) => weights[n]));
+    const grads = tf.grads((...chosen: tf.Tensor[]) => {
+      const l = losses(...chosen);
+      return tf.add(l.lossClassifier, l.lossBoxReg);
+    })(differentiated.map((n) => weights[n]));
+    return [tf.stack([lossClassifier, lossBoxReg]), ...grads];
+  };
+  const [got, ...gotGrads] = await on('webgpu', run);
+  const relative = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);
+  assert.ok(relative(got[0], expected.losses.lossClassifier) <= 1e-4, `loss_classifier ${got[0]} vs torchvision ${expected.losses.lossClassifier}`);
+  assert.ok(relative(got[1], expected.losses.lossBoxReg) <= 1e-4, `loss_box_reg ${got[1]} vs torchvision ${expected.losses.lossBoxReg}`);
+  const [, ...wantGrads] = await on('wasm', run);
+  differentiated.forEach((name, i) => {
+    const err = relativeError(gotGrads[i], wantGrads[i]);
+    assert.ok(err <= 1e-4, `d(RoI losses)/d ${name} differs from wasm by ${err.toExponential(2)}`);
+  });
 });
