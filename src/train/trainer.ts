@@ -162,14 +162,16 @@ export class Trainer<B> {
   private async step(batch: B, lr: number, where: string): Promise<StepValues> {
     const { model, optimizer, gradClip } = this.o;
     let terms: Record<string, tf.Scalar> = {};
+    let buffers: Record<string, tf.Tensor> = {};
     const { value, grads } = tf.variableGrads(() => {
       const out = model.computeLoss(batch);
       terms = out.terms;
-      for (const t of Object.values(terms)) tf.keep(t);
+      buffers = out.buffers ?? {};
+      for (const t of [...Object.values(terms), ...Object.values(buffers)]) tf.keep(t);
       return out.total;
     }, optimizer.variables);
     const names = Object.keys(terms);
-    const owned: tf.Tensor[] = [value, ...Object.values(terms), ...Object.values(grads)];
+    const owned: tf.Tensor[] = [value, ...Object.values(terms), ...Object.values(buffers), ...Object.values(grads)];
     try {
       const packed = tf.tidy(() => tf.stack([value, ...names.map((n) => terms[n])]));
       owned.push(packed);
@@ -191,9 +193,19 @@ export class Trainer<B> {
       }
       optimizer.lr = lr;
       optimizer.step(step);
+      assignBuffers(model.namedVariables(), buffers);
       return values;
     } finally {
       tf.dispose(owned);
     }
+  }
+}
+
+/** Running statistics of a train-mode step, assigned to their variables (as PyTorch's forward does in place). */
+function assignBuffers(variables: Map<string, tf.Variable>, buffers: Record<string, tf.Tensor>): void {
+  for (const [name, value] of Object.entries(buffers)) {
+    const v = variables.get(name);
+    if (!v) throw new Error(`the model updated a buffer '${name}' it does not list in namedVariables()`);
+    v.assign(value);
   }
 }

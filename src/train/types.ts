@@ -6,6 +6,11 @@ export interface LossOutput {
   total: tf.Scalar;
   /** Named parts for logging (mmdet names: loss_cls, loss_bbox, loss_rpn_cls, ...). */
   terms: Record<string, tf.Scalar>;
+  /**
+   * Buffers the step leaves behind, by canonical variable name (BatchNorm running statistics in
+   * train mode): the trainer assigns them after the optimiser step and disposes them.
+   */
+  buffers?: Record<string, tf.Tensor>;
 }
 
 /** Serializable random-number state, so a resumed run samples exactly what the first run would have. */

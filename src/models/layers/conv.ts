@@ -49,7 +49,7 @@ export function convBnAct(
   cache?: { store: FoldCache; key: string },
 ): { y: tf.Tensor4D; running?: RunningStats } {
   if (norm.batchStats) {
-    const { y, running } = batchNormTrain(convolve(x, kernel, opts), bn, norm);
+    const { y, running } = batchNormTrain(convolve(x, kernel, opts), bn, norm, cache ? `${cache.key}.bn` : undefined);
     return { y: activate(y, opts.activation), running };
   }
   const fold = () => foldBatchNorm(kernel, bn, norm.eps, opts.depthwise);

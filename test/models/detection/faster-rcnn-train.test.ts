@@ -8,14 +8,12 @@ import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../../../src/backend/select.js';
 import { ensureGradients } from '../../../src/backend/gradients.js';
-import { decodeNpy } from '../../../src/io/npy.js';
 import { planLayout, permute } from '../../../src/mapping/layout.js';
-import type { WeightMap } from '../../../src/models/layers/weights.js';
-import { createFasterRCNN, type FasterRCNN } from '../../../src/models/detection/faster-rcnn.js';
-import { loadDetectorCheckpoint } from '../../../src/models/detectors/load.js';
+import { createFasterRCNN } from '../../../src/models/detection/faster-rcnn.js';
 import { computeLosses, roiStage, rpnStage, type DetectionBatch } from '../../../src/models/detection/training/faster-rcnn-train.js';
 import { detectorTrainable, detectorVariables, toDetectionBatch } from '../../../src/models/detection/training/trainable.js';
 import { SeededRandom } from '../../../src/models/detection/training/random.js';
+import { assertRelClose, fixtureNpy, loadFixtureBatch, loadSamplingFixture, type LossFixtureSettings } from './sampling-fixture.js';
 
 await selectBackend('wasm');
 await ensureGradients();
@@ -28,9 +26,7 @@ interface Losses {
 }
 
 const dir = new URL('../../../fixtures/detection-losses/', import.meta.url);
-const expected = JSON.parse(readFileSync(new URL('expected.json', dir), 'utf8')) as {
-  model: { widthMult: number; fpnChannels: number; representationSize: number; numClasses: number };
-  training: Record<string, number>;
+const expected = JSON.parse(readFileSync(new URL('expected.json', dir), 'utf8')) as LossFixtureSettings & {
   imageSizes: Array<[number, number]>;
   numProposals: number[];
   losses: Losses;
@@ -40,63 +36,9 @@ const expected = JSON.parse(readFileSync(new URL('expected.json', dir), 'utf8'))
   runningStatsAfterBatchNormTraining: Record<string, number[]>;
 };
 
-function npy(name: string): { shape: number[]; data: Float32Array | Int32Array } {
-  const t = decodeNpy(readFileSync(new URL(name, dir)));
-  return { shape: t.shape, data: t.data as Float32Array | Int32Array };
-}
-
-/**
- * The fixture checkpoint through the mapping engine (auto-detected mapping `torchvision-fasterrcnn`,
- * options inferred from the shapes), rebuilt with the fixture's deterministic sampling quotas.
- */
-function loadFixtureDetector(): { detector: FasterRCNN; weights: WeightMap } {
-  const loaded = loadDetectorCheckpoint(new URL('model.pth', dir).pathname, { model: 'fasterrcnn_mobilenet_v3_large_320_fpn' });
-  assert.deepEqual(loaded.initialised, [], 'every detector parameter is loaded from the fixture');
-  const m = expected.model;
-  assert.deepEqual(
-    [loaded.options.backbone?.widthMult, loaded.options.fpnChannels, loaded.options.representationSize, loaded.options.numClasses],
-    [m.widthMult, m.fpnChannels, m.representationSize, m.numClasses],
-  );
-  const t = expected.training;
-  const config = structuredClone(loaded.model.config);
-  // the fixture's deterministic sampling: quotas larger than every candidate set
-  config.rpn.batchSizePerImage = t.rpnBatchSizePerImage;
-  config.rpn.positiveFraction = t.rpnPositiveFraction;
-  config.roiHead.batchSizePerImage = t.boxBatchSizePerImage;
-  config.roiHead.positiveFraction = t.boxPositiveFraction;
-  // everything else must already be torchvision's 320 settings
-  assert.equal(config.rpn.fgIouThresh, t.rpnFgIouThresh);
-  assert.equal(config.rpn.bgIouThresh, t.rpnBgIouThresh);
-  assert.equal(config.rpn.preNmsTopN.train, t.rpnPreNmsTopNTrain);
-  assert.equal(config.rpn.postNmsTopN.train, t.rpnPostNmsTopNTrain);
-  assert.equal(config.rpn.nmsThresh, t.rpnNmsThresh);
-  assert.equal(config.rpn.scoreThresh, t.rpnScoreThresh);
-  assert.equal(config.rpn.minSize, t.rpnMinSize);
-  assert.equal(config.roiHead.fgIouThresh, t.boxFgIouThresh);
-  assert.equal(config.roiHead.bgIouThresh, t.boxBgIouThresh);
-  assert.deepEqual(config.roiHead.bboxRegWeights, t.bboxRegWeights);
-  return { detector: createFasterRCNN(config), weights: loaded.weights };
-}
-
-function loadBatch(): DetectionBatch {
-  const images = npy('images.npy');
-  return {
-    images: tf.tensor4d(images.data as Float32Array, images.shape as [number, number, number, number]),
-    imageSizes: expected.imageSizes,
-    targets: expected.imageSizes.map((_, i) => ({
-      boxes: npy(`boxes_${i}.npy`).data as Float32Array,
-      labels: Int32Array.from(npy(`labels_${i}.npy`).data),
-    })),
-  };
-}
-
-const { detector, weights } = loadFixtureDetector();
-const batch = loadBatch();
-
-function assertRelClose(actual: number, want: number, tol: number, what: string): void {
-  const rel = Math.abs(actual - want) / Math.abs(want);
-  assert.ok(rel <= tol, `${what}: ${actual} vs torchvision ${want} (relative error ${rel.toExponential(2)} > ${tol})`);
-}
+const npy = (name: string) => fixtureNpy(dir, name);
+const { detector, weights } = loadSamplingFixture(new URL('model.pth', dir));
+const batch = loadFixtureBatch(dir, expected.imageSizes);
 
 test('RPN losses and training-mode proposals equal torchvision on the fixed batch', () => {
   tf.tidy(() => {
@@ -230,7 +172,10 @@ test('detectorTrainable: torchvision-named terms summing to the total, seeded sa
   const variables = detectorVariables(detector, weights);
   assert.equal(variables.get('backbone.features.0.bn.running_mean')?.trainable, false);
   assert.equal(variables.get('roi_head.fc6.weight')?.trainable, true);
-  const model = detectorTrainable(detector, variables, { seed: 3 });
+  // the fixture's losses are with BatchNorm on running statistics: normEval
+  const config = structuredClone(detector.config);
+  config.backbone.normEval = true;
+  const model = detectorTrainable(createFasterRCNN(config), variables, { seed: 3 });
   assert.equal(model.namedVariables(), variables);
   const trainable = [...variables.values()].filter((v) => v.trainable);
   const totals: number[] = [];

@@ -27,7 +27,11 @@ export interface LossOptions {
    * order: deterministic, and identical to torchvision when the quotas cover every candidate.
    */
   random?: SeededRandom;
-  /** BatchNorm with batch statistics (torchvision's BatchNorm2d in train mode). Default false: running statistics, as FrozenBatchNorm2d. */
+  /**
+   * The backbone in train mode (torchvision's BatchNorm2d in train mode): BatchNorm layers outside
+   * the frozen stages use batch statistics, unless the backbone has normEval. Default false:
+   * running statistics everywhere, as FrozenBatchNorm2d.
+   */
   batchNormTraining?: boolean;
 }
 

@@ -1,6 +1,8 @@
 // The trainer's view of a Faster R-CNN (src/train/types.ts TrainableModel): variables by canonical
 // name, and the four torchvision losses of a batch with their sum as the differentiated total.
-// BatchNorm runs on running statistics (torchvision fine-tunes with FrozenBatchNorm2d).
+// The model runs in train mode: BatchNorm layers outside the frozen stages use batch statistics
+// unless the backbone has normEval (then, as torchvision's FrozenBatchNorm2d, running statistics),
+// and their updated running statistics go back to the trainer as buffers.
 import * as tf from '@tensorflow/tfjs-core';
 import type { DataBatch } from '../../../data/loader.js';
 import type { TrainableModel } from '../../../train/types.js';
@@ -43,8 +45,9 @@ export function detectorTrainable(
     namedVariables: () => variables,
     rng: random,
     computeLoss(batch) {
-      const l = computeLosses(detector, weights, batch, { random });
+      const l = computeLosses(detector, weights, batch, { random, batchNormTraining: true });
       return {
+        buffers: l.bnUpdates,
         total: tf.addN([l.lossObjectness, l.lossRpnBoxReg, l.lossClassifier, l.lossBoxReg]) as tf.Scalar,
         terms: {
           loss_objectness: l.lossObjectness,
