@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { crc32 } from 'node:zlib';
 import { bufferSource } from '../src/checkpoint/byte-source.js';
+import { createRng } from '../src/data/rng.js';
 import { extractStateDict } from '../src/checkpoint/extract.js';
 import { readCheckpointBytes } from '../src/checkpoint/read.js';
 import { readZipDirectory, recordStart } from '../src/checkpoint/zip-directory.js';
@@ -22,15 +23,6 @@ const KILL_MS = 10_000;
 
 interface Seed { name: string; bytes: Buffer; pickle: [number, number] }
 interface CaseResult { i: number; ms: number; crash?: string }
-
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The good fixtures, each with the byte range of its object pickle (zip: the data.pkl record). */
 function seeds(): Seed[] {
@@ -95,7 +87,8 @@ function mutate(seedList: Seed[], rand: () => number): { kind: string; name: str
   const at = (lo: number, hi: number) => lo + Math.floor(rand() * Math.max(1, hi - lo));
   const inPickle = () => (rand() < 0.7 ? at(s.pickle[0], s.pickle[1]) : at(0, s.bytes.length));
   const b = Buffer.from(s.bytes);
-  const kind = pick(['bitflip', 'bytes', 'truncate', 'splice', 'opcode', 'huge', 'nesting']);
+  // deep nesting builds up to a million containers per case: 1 case in 20
+  const kind = rand() < 0.05 ? 'nesting' : pick(['bitflip', 'bytes', 'truncate', 'splice', 'opcode', 'huge']);
   switch (kind) {
     case 'bitflip':
       for (let k = 1 + Math.floor(rand() * 8); k > 0; k--) { const p = inPickle(); b[p] ^= 1 << Math.floor(rand() * 8); }
@@ -123,7 +116,7 @@ function mutate(seedList: Seed[], rand: () => number): { kind: string; name: str
     }
     default: {
       // deep nesting: a data.pkl of nested lists, dicts, tuples or MARKs, wrapped in a valid zip
-      const depth = pick([1000, 100_000, 1_000_000]);
+      const depth = pick([1000, 10_000, 100_000, 1_000_000]);
       const shape = pick(['lists', 'marks', 'dicts', 'tuples']);
       const body = shape === 'lists' ? ']'.repeat(depth) + 'a'.repeat(depth - 1)
         : shape === 'marks' ? '('.repeat(depth) + 'N'
@@ -153,7 +146,7 @@ if (!isMainThread) {
   const { start, end, seed } = workerData as { start: number; end: number; seed: number };
   const list = seeds();
   for (let i = start; i < end; i++) {
-    const rand = rng(seed * 1_000_003 + i);
+    const rand = createRng(seed * 1_000_003 + i);
     const m = mutate(list, rand);
     parentPort!.postMessage({ started: i, kind: m.kind, name: m.name });
     const t = performance.now();
@@ -168,6 +161,11 @@ if (!isMainThread) {
   const began = performance.now();
   const crashes: string[] = [];
   const hangs: string[] = [];
+  const hangKinds = new Map<string, number>();
+  const hang = (kind: string, line: string) => {
+    hangs.push(line);
+    hangKinds.set(kind, (hangKinds.get(kind) ?? 0) + 1);
+  };
   const kinds = new Map<string, number>();
   let done = 0;
   let slowest = 0;
@@ -180,7 +178,7 @@ if (!isMainThread) {
     const watchdog = setInterval(() => {
       const now = performance.now();
       if (now - current.at > KILL_MS) {
-        hangs.push(`${current.kind} of ${current.name} (case ${current.i}): killed after ${KILL_MS} ms`);
+        hang(current.kind, `${current.kind} of ${current.name} (case ${current.i}): killed after ${KILL_MS} ms`);
         next = current.i + 1;
         done++;
         clearInterval(watchdog);
@@ -200,7 +198,7 @@ if (!isMainThread) {
       done++;
       slowest = Math.max(slowest, msg.ms);
       if (msg.crash) crashes.push(msg.crash);
-      if (msg.ms > HANG_MS) hangs.push(`${current.kind} of ${current.name} (case ${msg.i}): ${msg.ms.toFixed(0)} ms`);
+      if (msg.ms > HANG_MS) hang(current.kind, `${current.kind} of ${current.name} (case ${msg.i}): ${msg.ms.toFixed(0)} ms`);
       if (done % 10_000 === 0) process.stderr.write(`${done} cases, ${crashes.length} crashes, ${hangs.length} hangs, ${((performance.now() - began) / 1000).toFixed(0)} s\n`);
     });
     worker.on('error', (err) => {
@@ -220,7 +218,7 @@ if (!isMainThread) {
     `${done} of ${total} cases in ${seconds.toFixed(0)} s (${[...kinds].map(([k, n]) => `${k} ${n}`).join(', ')}); seed ${seed}`,
     `crashes (not InputError): ${crashes.length}`,
     ...crashes.slice(0, 10).map((c) => `  ${c.split('\n').slice(0, 6).join('\n    ')}`),
-    `hangs (over ${HANG_MS} ms): ${hangs.length}; slowest case ${slowest.toFixed(0)} ms`,
+    `hangs (over ${HANG_MS} ms): ${hangs.length} (${[...hangKinds].map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}); slowest case ${slowest.toFixed(0)} ms`,
     ...hangs.slice(0, 10).map((h) => `  ${h}`),
     `peak RSS of the process: ${(peakRss / 1e6).toFixed(0)} MB`,
   ].join('\n'));

@@ -170,14 +170,14 @@ export function materialiseAll(root: unknown, ctx: MaterialiseContext): unknown 
         const where = { parent: at, key: k };
         const r = visit(v, where);
         if (r !== v) node.set(k, r);
-        if (typeof r === 'object' && r !== null) work.push([r, where]);
+        if (holdsValues(r)) work.push([r, where]);
       }
       if (node instanceof OrderedDict) work.push([node.attrs, at]);
     } else if (Array.isArray(node)) {
       for (let i = 0; i < node.length; i++) {
         const where = { parent: at, key: i };
         node[i] = visit(node[i], where);
-        if (typeof node[i] === 'object' && node[i] !== null) work.push([node[i], where]);
+        if (holdsValues(node[i])) work.push([node[i], where]);
       }
     } else if (node instanceof PyInstance) {
       work.push([node.attrs, at], [node.args, { parent: at, key: '(args)' }]);
@@ -194,6 +194,13 @@ export function materialiseAll(root: unknown, ctx: MaterialiseContext): unknown 
     }
   }
   return top;
+}
+
+/** Containers worth visiting: empty ones, tensors, bytes and primitives hold nothing to materialise. */
+function holdsValues(x: unknown): boolean {
+  if (Array.isArray(x)) return x.length > 0;
+  if (x instanceof OrderedDict || x instanceof PyInstance) return true;
+  return (x instanceof Map || x instanceof Set) && x.size > 0;
 }
 
 /** Where a value sits: its key and its container's place; the path string is built only for messages. */
