@@ -32,5 +32,7 @@ export default {
     // mmdetection's SingleRoIExtractor(RoIAlign(7, sampling_ratio=0), featmap_strides=[4, 8, 16, 32]).
     roiHead: { featmapLevels: [0, 1, 2, 3], samplingRatio: 0, aligned: true },
     transform: { minSize: 800, maxSize: 1333 },
+    // fresh FPN and heads drawn as mmdetection's init_cfg defaults draw them
+    initScheme: 'mmdet',
   },
 };

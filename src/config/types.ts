@@ -2,7 +2,7 @@
 // layout in camelCase (`optimizer`, `paramScheduler`, `trainCfg`, ...); `init_cfg`, `load_from`
 // and `_base_`/`_delete_` keep mmdetection's spelling.
 
-import type { BackboneConfig, FPNConfig, RPNConfig, RoIHeadConfig, TransformConfig } from '../models/detection/config.js';
+import type { BackboneConfig, FPNConfig, InitScheme, RPNConfig, RoIHeadConfig, TransformConfig } from '../models/detection/config.js';
 
 /** `init_cfg: {type: 'Pretrained', checkpoint, prefix?}`: load a (sub-)checkpoint through the converter. */
 export interface PretrainedInit {
@@ -24,6 +24,8 @@ export interface ModelSection {
   roiHead: Omit<RoIHeadConfig, 'numClasses'> & { numClasses: number | 'auto' };
   transform: TransformConfig;
   classNames?: string[];
+  /** How fresh neck/head parameters are drawn: torchvision's defaults or mmdetection's init_cfg. */
+  initScheme?: InitScheme;
 }
 
 export interface DatasetSection {

@@ -109,6 +109,7 @@ export const CONFIG_SCHEMA: Schema = obj({
       sizeDivisible: int({ min: 1 }),
     }),
     classNames: optional(arr(str())),
+    initScheme: optional(literal('torchvision', 'mmdet')),
   }),
   data: obj({
     root: union(str({ nonEmpty: true }), literal(null)),

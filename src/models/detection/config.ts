@@ -118,7 +118,14 @@ export interface FasterRCNNConfig {
   transform: TransformConfig;
   /** Names of the foreground classes in label order (torchvision: labels 1..K-1). Optional. */
   classNames?: string[];
+  /**
+   * How fresh neck and head parameters start (src/models/detection/init.ts): torchvision's module
+   * defaults, or mmdetection's init_cfg defaults. Default 'torchvision'.
+   */
+  initScheme?: InitScheme;
 }
+
+export type InitScheme = 'torchvision' | 'mmdet';
 
 /** Options of the torchvision builders that change the graph. */
 export interface TorchvisionFasterRCNNOptions {

@@ -12,6 +12,7 @@ import { necks } from '../necks/registry.js';
 import type { Neck } from '../necks/types.js';
 import type { ParamSpec } from '../params.js';
 import { generateAnchors } from './anchors.js';
+import { detectorInitRule } from './init.js';
 import type { FasterRCNNConfig } from './config.js';
 import { boxHead, boxPredictor, postprocessDetections, type Detections } from './roi-head.js';
 import { multiScaleRoIAlign } from './roi-align.js';
@@ -95,18 +96,7 @@ export function createFasterRCNN(config: FasterRCNNConfig): FasterRCNN {
     initWeights(seed = 0) {
       const out: WeightMap = {};
       for (const [name, t] of Object.entries(backbone.initWeights(seed))) out[`backbone.${name}`] = t;
-      // torchvision: FPN convs kaiming_uniform(a=1) (std 1/sqrt(fan_in)), RPN convs N(0, 0.01),
-      // Linear layers U(±1/sqrt(fan_in)) (std 1/sqrt(3 fan_in)); biases 0 here.
-      const own = initFromRule(
-        ownSpecs,
-        (s) => {
-          if (s.kind === 'vector') return 'zeros';
-          if (s.name.startsWith('rpn.')) return { normal: 0.01 };
-          const fanIn = s.kind === 'conv2d' ? s.shape[0] * s.shape[1] * s.shape[2] : s.shape[0];
-          return { normal: s.kind === 'dense' ? 1 / Math.sqrt(3 * fanIn) : 1 / Math.sqrt(fanIn) };
-        },
-        seed + backbone.specs.length,
-      );
+      const own = initFromRule(ownSpecs, detectorInitRule(config.initScheme ?? 'torchvision', ownSpecs), seed + backbone.specs.length);
       return Object.assign(out, own);
     },
     features(weights, images, opts = {}) {

@@ -52,8 +52,12 @@ export function createMobileNetV3(opts: MobileNetV3Options): MobileNetV3 {
       return tf.tidy(run as unknown as () => tf.TensorContainerObject) as unknown as BackboneOutput;
     },
     initWeights(seed = 0) {
-      // torchvision: nn.Linear layers of the classifier start from N(0, 0.01).
-      return initWeights(specs, (s) => (s.name.startsWith('classifier.') && s.kind === 'dense' ? { normal: 0.01 } : torchvisionInit(s)), seed);
+      // Both families: convs kaiming-normal (fan_out), BN 1/0, nn.Linear N(0, 0.01) with zero bias
+      // (d-li14's _initialize_weights draws N(0, sqrt(2/n)), n = k*k*out: the same). The
+      // classifier is nn.Linear in both; the SE layers are nn.Linear only in d-li14's (1x1 convs in
+      // torchvision's).
+      const linear = (s: ParamSpec) => s.kind === 'dense' && (s.name.startsWith('classifier.') || (options.family === 'dli14' && s.name.includes('.se.')));
+      return initWeights(specs, (s) => (linear(s) ? { normal: 0.01 } : torchvisionInit(s)), seed);
     },
     releaseCache: () => cache.clear(),
   };
