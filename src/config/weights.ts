@@ -24,10 +24,18 @@ export interface WeightSource {
   model?: string;
   /** How to read a .pth file (`finetune --strict`, `--no-verify`). */
   read?: ReadOptions;
+  /** Take the state dict (or module) from this top-level key of a .pth file (`finetune --key`). */
+  key?: string;
+}
+
+/** How `finetune` reads its .pth sources: the reading flags, applied to init_cfg and load_from alike. */
+export interface SourceReading {
+  read?: ReadOptions;
+  key?: string;
 }
 
 /** The weight sources of a validated config, in the order to apply them; missing files are errors. */
-export function resolveWeightSources(cfg: TrainConfig, file?: string, read?: ReadOptions): WeightSource[] {
+export function resolveWeightSources(cfg: TrainConfig, file?: string, reading: SourceReading = {}): WeightSource[] {
   const out: WeightSource[] = [];
   const init = cfg.model.backbone.init_cfg;
   if (init) {
@@ -38,10 +46,10 @@ export function resolveWeightSources(cfg: TrainConfig, file?: string, read?: Rea
       ...(init.prefix ? { prefix: init.prefix } : {}),
       ...(init.mapping ? { mapping: init.mapping } : {}),
       model: cfg.model.backbone.type,
-      ...(read ? { read } : {}),
+      ...reading,
     });
   }
-  if (cfg.load_from) out.push({ origin: 'load_from', target: 'detector', checkpoint: cfg.load_from, ...(read ? { read } : {}) });
+  if (cfg.load_from) out.push({ origin: 'load_from', target: 'detector', checkpoint: cfg.load_from, ...reading });
   for (const s of out) {
     if (!existsSync(s.checkpoint)) {
       const key = s.origin === 'load_from' ? 'load_from' : 'model.backbone.init_cfg.checkpoint';

@@ -47,6 +47,8 @@ export interface FinetuneOptions {
   evaluateFirst?: boolean;
   /** How init_cfg / load_from .pth files are read (`--strict`, `--no-verify`). */
   read?: ReadOptions;
+  /** The top-level key of init_cfg / load_from .pth files that holds the weights (`--key`). */
+  key?: string;
 }
 
 export interface FinetuneResult extends TrainResult {
@@ -91,7 +93,7 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
   const labels = loaders.train.dataset.labels;
   const { detector } = await checkModel(cfg, labels, loaded.file);
   const optimizerSpec = optimizers.get(cfg.optimizer.type).resolve(cfg.optimizer as Record<string, unknown>);
-  const sources = resolveWeightSources(cfg, loaded.file, o.read);
+  const sources = resolveWeightSources(cfg, loaded.file, { read: o.read, key: o.key });
 
   const backend = await selectBackend(o.backend ?? cfg.backend, { threads: o.threads, training: true });
   info(`backend: ${backend.name} (${backend.detail})`);

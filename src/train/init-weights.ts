@@ -33,7 +33,7 @@ function readSource(src: WeightSource): { named: NamedWeight[]; summary: string 
     return { named, summary: `${named.length} converted weights` };
   }
   const file = readCheckpoint(src.checkpoint, src.read);
-  const extracted = extractStateDict(file.object, { file: src.checkpoint });
+  const extracted = extractStateDict(file.object, { file: src.checkpoint, key: src.key });
   let stateDict = extracted.stateDict;
   if (src.prefix) {
     // mmengine's prefix: keep only the keys under it, prefix removed

@@ -42,6 +42,7 @@ test('--strict is accepted by every reading command and refuses unknown classes'
     assert.equal(help.code, 0, help.stderr);
     assert.match(help.stdout, /--strict/, cmd);
     assert.match(help.stdout, /--verify/, cmd);
+    assert.match(help.stdout, /--key/, cmd);
   }
 });
 

@@ -18,6 +18,8 @@ interface StateDictJson { source: string; keys: string[]; tensors: Record<string
 interface Published {
   format: 'zip' | 'legacy';
   protocol: number;
+  /** Every tensor torch.load gives, reachable through dicts, lists and tuples. */
+  tensors: Array<Bytes & { path: string[] }>;
   stateDict?: StateDictJson;
   modelStateDict?: StateDictJson;
   values?: Record<string, unknown>;
@@ -30,6 +32,18 @@ interface Published {
 const published = (name: string): Published => JSON.parse(readFileSync(fixture(`${name}.expected.json`), 'utf8')) as Published;
 const bytesOf = (t: { data: ArrayBufferView }): Buffer => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength);
 const placeholderWarnings = (names: string[]): string[] => names.map((g) => `unknown global '${g}' kept as an inert placeholder`);
+
+/** Every tensor torch.load returned, found at its path, bit for bit. */
+function assertTensors(object: unknown, exp: Published): void {
+  for (const e of exp.tensors) {
+    const t = at(object, e.path);
+    const name = e.path.join('.');
+    assert.ok(t instanceof CheckpointTensor, `${name} is a tensor`);
+    assert.equal(t.dtype, e.dtype, name);
+    assert.deepEqual(t.shape, e.shape, name);
+    assert.ok(bytesOf(t).equals(Buffer.from(e.data, 'base64')), `${name} differs from torch.load's`);
+  }
+}
 
 function assertStateDict(got: Map<string, TorchTensor>, exp: StateDictJson): void {
   assert.deepEqual([...got.keys()], exp.keys);
@@ -71,6 +85,7 @@ test('yolo_style.pth: fp16 model and ema modules; ema is preferred, --key model 
   assert.equal(model.source, 'model');
   assertStateDict(model.stateDict, exp.modelStateDict!);
   for (const [path, value] of Object.entries(exp.values!)) assert.deepEqual(at(ckpt.object, path.split('.')), value, path);
+  assertTensors(ckpt.object, exp);
   // The whole optimizer object is an inert placeholder; its state is a defaultdict keyed by parameters.
   const opt = at(ckpt.object, ['optimizer']);
   assert.ok(opt instanceof PyInstance && opt.placeholder && opt.className === 'torch.optim.sgd.SGD');
@@ -85,6 +100,8 @@ test('lightning.pth: state_dict, callbacks, hyper_parameters and optimizer_state
   assert.equal(got.source, 'state_dict');
   assert.deepEqual([...got.stateDict.keys()], exp.stateDictKeys);
   for (const [path, value] of Object.entries(exp.values!)) assert.deepEqual(at(ckpt.object, path.split('.')), value, path);
+  assert.ok(exp.tensors.length > got.stateDict.size, 'state dict, optimizer state and callback tensors');
+  assertTensors(ckpt.object, exp);
   const hp = at(ckpt.object, ['hyper_parameters']);
   assert.ok(hp instanceof PyInstance && hp.className === 'lightning.fabric.utilities.data.AttributeDict');
   assert.deepEqual(Object.fromEntries(hp.dictItems!), { lr: 1e-3, backbone: 'mobilenet_v3_large', num_classes: 2 });
@@ -106,6 +123,7 @@ for (const name of ['python_data', 'python_data_legacy', 'python_data_numpy2']) 
       assert.ok(bytesOf(a as { data: ArrayBufferView }).equals(Buffer.from(e.data, 'base64')), `${key} differs from numpy's`);
     }
     for (const [path, value] of Object.entries(exp.values!)) assert.deepEqual(at(ckpt.object, path.split('.')), value, path);
+    assertTensors(ckpt.object, exp);
     const o = ckpt.object as Map<string, unknown>;
     assert.deepEqual(o.get('set'), new Set([1, 2]));
     assert.deepEqual(o.get('frozenset'), new Set([3]));

@@ -12,6 +12,7 @@ interface FinetuneArgs extends ReadingArgs {
   'skip-bad'?: boolean;
   backend?: 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
   threads?: number;
+  key?: string;
 }
 
 const command: CommandModule<object, FinetuneArgs> = {
@@ -26,6 +27,7 @@ const command: CommandModule<object, FinetuneArgs> = {
       .option('resume', { type: 'boolean', describe: 'continue from WORK_DIR/latest exactly where it stopped' })
       .option('skip-bad', { type: 'boolean', describe: 'train without the images/annotations the bad-data report lists (default: stop)' })
       .option('backend', { type: 'string', choices: ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const, describe: "TF.js backend (default: the config's)" })
+      .option('key', { type: 'string', describe: "take the weights of init_cfg/load_from .pth files from this top-level key (default: 'state_dict', else 'ema'/'model', else the file)" })
       .option('threads', { type: 'number', describe: 'wasm threads (opt-in; they collapse under CPU contention)' }),
   handler: async (argv) => {
     if (argv.threads !== undefined && (!Number.isInteger(argv.threads) || argv.threads < 1)) throw new InputError(`--threads must be a positive integer, got ${argv.threads}`);
@@ -41,6 +43,7 @@ const command: CommandModule<object, FinetuneArgs> = {
         backend: argv.backend,
         threads: argv.threads,
         read: readOptionsOf(argv),
+        key: argv.key,
       });
       const where = `${result.workDir} (latest/, best/, train.log.jsonl, metrics.json)`;
       if (result.status === 'interrupted') {
