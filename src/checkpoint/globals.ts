@@ -239,15 +239,19 @@ export interface GlobalResolver {
   resolve(module: string, name: string): PyGlobal;
   /** Unknown globals kept as placeholders, in first-seen order. */
   placeholders: string[];
+  /** Whether a tensor rebuild function was resolved: without one the file holds no tensors. */
+  readonly rebuildsTensors: boolean;
 }
 
 /** `strict`: refuse every global outside the allowlist instead of keeping it as a placeholder. */
 export function makeGlobalResolver(strict: boolean): GlobalResolver {
   const cache = new Map<string, PyGlobal>();
   const placeholders: string[] = [];
+  let rebuildsTensors = false;
   const create = (pickledModule: string, pickledName: string): PyGlobal => {
     const [module, name] = PY2_NAMES[`${pickledModule}.${pickledName}`] ?? [PY2_MODULES[pickledModule] ?? pickledModule, pickledName];
     const qualname = `${module}.${name}`;
+    if (/^torch\._(utils|tensor)\._rebuild/.test(qualname)) rebuildsTensors = true;
     if (Object.hasOwn(ALLOWED, qualname)) return new PyGlobal(module, name, ALLOWED[qualname] ?? undefined);
     if (module === 'torch') {
       const storage = STORAGE_TYPES.get(name);
@@ -265,6 +269,9 @@ export function makeGlobalResolver(strict: boolean): GlobalResolver {
   };
   return {
     placeholders,
+    get rebuildsTensors() {
+      return rebuildsTensors;
+    },
     resolve(module, name) {
       const key = `${module}\n${name}`;
       let g = cache.get(key);

@@ -97,7 +97,10 @@ function readSource(src: ByteSource, name: string, opts: ReadOptions): Checkpoin
     } else {
       throw new InputError(`is not a PyTorch checkpoint: neither a zip archive nor a pickle stream (starts with 0x${head.subarray(0, 4).toString('hex')})`, name);
     }
-    const object = materialiseAll(parsed.object, { file: name, copyBudget: COPY_BUDGET_FACTOR * src.size + COPY_BUDGET_SLACK, lazy });
+    // A pickle that never names a tensor rebuild function holds no tensors: nothing to walk.
+    const object = resolver.rebuildsTensors
+      ? materialiseAll(parsed.object, { file: name, copyBudget: COPY_BUDGET_FACTOR * src.size + COPY_BUDGET_SLACK, lazy })
+      : parsed.object;
     verifyUnread();
     const warnings = resolver.placeholders.map((g) => `unknown global '${g}' kept as an inert placeholder`);
     return { ...parsed, object, warnings };
