@@ -12,6 +12,10 @@ export default {
       // features[0..6] frozen, BatchNorm statistics fixed.
       frozenStages: 6,
       normEval: true,
+      // The detection builders use nn.BatchNorm2d's defaults (FrozenBatchNorm2d's eps when
+      // pretrained), not the classifier's 1e-3 / 0.01.
+      bnEps: 1e-5,
+      bnMomentum: 0.1,
     },
     neck: { type: 'FPN', inChannels: 'auto', outChannels: 256, extra: 'pool' },
     rpn: {
