@@ -51,6 +51,19 @@ test('a flipped byte inside a weight fails its record\'s CRC-32, by name; --no-v
   }
 });
 
+test('a lazily read tensor whose file is gone since is bad input, not a crash', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'torchport-lazy-'));
+  const file = join(dir, 'gone.pth');
+  writeFileSync(file, readFileSync(fixture('bf16.pth')));
+  try {
+    const t = (readCheckpoint(file, { lazy: true }).object as Map<string, CheckpointTensor>).get('0.conv.weight')!;
+    rmSync(file);
+    assert.throws(() => t.data, new InputError('cannot read (ENOENT)', file));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('records no tensor uses are checked too (eager reads)', () => {
   const bytes = Buffer.from(readFileSync(fixture('bf16.pth')));
   const src = bufferSource(bytes);
