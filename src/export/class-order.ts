@@ -3,6 +3,9 @@
 // for the foreground only. Weights are in TF.js layout: dense kernels [in, out], biases [out].
 export type ClassLayout = 'torchvision' | 'mmdet';
 
+/** The box predictor's weights: their shape changes with the class layout. */
+export const PREDICTOR_WEIGHT = /(?:^|\.)(cls_score|bbox_pred)\.(weight|bias)$/;
+
 /** Output column `j` of the other layout takes input column `source[j]` (-1: zeros). */
 function columnsFor(from: ClassLayout, k: number, param: 'cls_score' | 'bbox_pred'): number[] {
   const fg = Array.from({ length: k - 1 }, (_, i) => i);
@@ -18,7 +21,7 @@ function columnsFor(from: ClassLayout, k: number, param: 'cls_score' | 'bbox_pre
 /** The predictor weight `name` (`...cls_score.weight`, `...bbox_pred.bias`, ...) re-ordered, or undefined when it is no predictor weight. */
 export function reorderClasses(name: string, shape: number[], data: Float32Array, from: ClassLayout, to: ClassLayout, numClasses: number): { shape: number[]; data: Float32Array } | undefined {
   if (from === to) return undefined;
-  const m = /(?:^|\.)(cls_score|bbox_pred)\.(weight|bias)$/.exec(name);
+  const m = PREDICTOR_WEIGHT.exec(name);
   if (!m) return undefined;
   const cols = columnsFor(from, numClasses, m[1] as 'cls_score' | 'bbox_pred');
   const rows = m[2] === 'weight' ? shape[0] : 1;

@@ -1,6 +1,7 @@
 // A model folder as export sees it: the model's parameters (names, kinds, TF.js shapes) from its
-// metadata, the weights as views over the shard bytes (read once, never copied: the file being
-// written is the only other copy in memory), and what `convert` recorded about the source.
+// metadata, the weights as byte ranges of the shards read only when the writer reaches them (so
+// memory holds one tensor at a time, not the whole model), and what `convert` recorded about the
+// source.
 import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../errors.js';
@@ -14,6 +15,12 @@ import type { FasterRCNNConfig } from '../models/detection/config.js';
 import { fasterRCNNLayout } from '../models/detection/specs.js';
 import type { ParamSpec } from '../models/params.js';
 
+/** One float32 weight of the folder: its TF.js shape, its values read from the shards on demand. */
+export interface FolderWeight {
+  shape: number[];
+  read(): Float32Array;
+}
+
 export interface FolderWeights {
   dir: string;
   meta: ConvertedMetadata;
@@ -22,7 +29,7 @@ export interface FolderWeights {
   specs: ParamSpec[];
   /** Facts to compare with a layout's (backbone family, BatchNorm eps, class layout, ...). */
   facts: ModelOptions;
-  weights: Map<string, { shape: number[]; data: Float32Array }>;
+  weights: Map<string, FolderWeight>;
   source?: { record: SourceRecord; extras: Map<string, TorchTensor> };
 }
 
@@ -42,6 +49,30 @@ function describe(meta: ConvertedMetadata, dir: string): { specs: ParamSpec[]; f
   }
 }
 
+/** Bytes [begin, begin + length) of shards laid end to end, as float32 values in own aligned memory. */
+function readRange(shards: Array<{ path: string; start: number; size: number }>, begin: number, length: number, dir: string): Float32Array {
+  const bytes = Buffer.allocUnsafeSlow(length);
+  let done = 0;
+  for (const shard of shards) {
+    if (done === length) break;
+    const from = begin + done - shard.start;
+    if (from < 0 || from >= shard.size) continue;
+    const fd = openSync(shard.path, 'r');
+    try {
+      const want = Math.min(length - done, shard.size - from);
+      for (let got = 0; got < want;) {
+        const n = readSync(fd, bytes, done + got, want - got, from + got);
+        if (n === 0) throw new InputError(`shard '${shard.path}' shrank while being read`, dir);
+        got += n;
+      }
+      done += want;
+    } finally {
+      closeSync(fd);
+    }
+  }
+  return new Float32Array(bytes.buffer, bytes.byteOffset, length / 4);
+}
+
 export function readModelFolder(dir: string): FolderWeights {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new InputError(existsSync(dir) ? 'is not a folder (export reads a folder written by `torchport convert` or `torchport finetune`)' : 'no such folder', dir);
   const jsonPath = join(dir, 'model.json');
@@ -55,28 +86,16 @@ export function readModelFolder(dir: string): FolderWeights {
   const meta = readConvertedMetadata(modelJson, dir);
   const { specs, facts } = describe(meta, dir);
   const groups = Array.isArray(modelJson.weightsManifest) ? modelJson.weightsManifest : [];
-  const weights = new Map<string, { shape: number[]; data: Float32Array }>();
+  const weights = new Map<string, FolderWeight>();
   for (const group of groups) {
     const paths = Array.isArray(group?.paths) ? group.paths : [];
-    const sizes = paths.map((p) => {
+    // The group's shards are one byte sequence (a weight may span two shards).
+    let total = 0;
+    const shards = paths.map((p) => {
       if (typeof p !== 'string' || /[\\/]/.test(p) || !existsSync(join(dir, p))) throw new InputError(`shard ${JSON.stringify(p)} listed in model.json is missing`, dir);
-      return statSync(join(dir, p)).size;
-    });
-    // One buffer for the group's shards, filled file by file (a weight may span two shards).
-    const bytes = Buffer.allocUnsafeSlow(sizes.reduce((a, b) => a + b, 0)); // own, 4-byte aligned memory
-    let at = 0;
-    paths.forEach((p, i) => {
-      const fd = openSync(join(dir, p), 'r');
-      try {
-        for (let done = 0; done < sizes[i];) {
-          const n = readSync(fd, bytes, at + done, sizes[i] - done, null);
-          if (n === 0) throw new InputError(`shard '${p}' shrank while being read`, dir);
-          done += n;
-        }
-      } finally {
-        closeSync(fd);
-      }
-      at += sizes[i];
+      const shard = { path: join(dir, p), start: total, size: statSync(join(dir, p)).size };
+      total += shard.size;
+      return shard;
     });
     let offset = 0;
     for (const w of Array.isArray(group?.weights) ? group.weights : []) {
@@ -84,11 +103,12 @@ export function readModelFolder(dir: string): FolderWeights {
         throw new InputError(`weight '${w?.name}' is not a float32 tensor with a valid shape`, jsonPath);
       }
       const n = w.shape.reduce((a, b) => a * b, 1);
-      if (offset + 4 * n > bytes.length) throw new InputError(`the shards hold ${bytes.length} bytes, fewer than the weights listed need (truncated at '${w.name}')`, dir);
-      weights.set(w.name, { shape: w.shape, data: new Float32Array(bytes.buffer, bytes.byteOffset + offset, n) });
+      if (offset + 4 * n > total) throw new InputError(`the shards hold ${total} bytes, fewer than the weights listed need (truncated at '${w.name}')`, dir);
+      const begin = offset;
+      weights.set(w.name, { shape: w.shape, read: () => readRange(shards, begin, 4 * n, dir) });
       offset += 4 * n;
     }
-    if (offset !== bytes.length) throw new InputError(`the shards hold ${bytes.length - offset} bytes more than the weights listed`, dir);
+    if (offset !== total) throw new InputError(`the shards hold ${total - offset} bytes more than the weights listed`, dir);
   }
   for (const s of specs) {
     const w = weights.get(s.name);

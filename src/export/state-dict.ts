@@ -14,9 +14,9 @@ import { planLayout, permute } from '../mapping/layout.js';
 import { loadMapping } from '../mapping/load.js';
 import { counterKeys, keyHints, type KeyHints } from '../mapping/reverse.js';
 import type { ParamKind } from '../models/params.js';
-import { reorderClasses, type ClassLayout } from './class-order.js';
+import { PREDICTOR_WEIGHT, reorderClasses, type ClassLayout } from './class-order.js';
 import { chooseLayout, type ChosenLayout } from './layouts.js';
-import { readModelFolder, type FolderWeights } from './model-folder.js';
+import { readModelFolder, type FolderWeight, type FolderWeights } from './model-folder.js';
 
 export const EXPORT_DTYPES = ['source', 'float32', 'float16', 'bfloat16'] as const;
 export type ExportDtype = (typeof EXPORT_DTYPES)[number];
@@ -87,10 +87,12 @@ export function buildExport(dir: string, opts: ExportOptions = {}): ExportedStat
   const layout = chooseLayout(folder, opts.layout, hintsOf(folder));
   const kinds = new Map(folder.specs.map((s) => [s.name, s.kind]));
   const from = (folder.facts.classLayout as ClassLayout | undefined) ?? 'torchvision';
+  /** The weight's values, read now, in the layout's class order. */
   const weight = (name: string) => {
-    const w = folder.weights.get(name) as { shape: number[]; data: Float32Array };
+    const w = folder.weights.get(name) as FolderWeight;
+    const data = w.read();
     const numClasses = folder.weights.get(name.replace(/(cls_score|bbox_pred)\.(weight|bias)$/, 'cls_score.bias'))?.shape[0] ?? 0;
-    return reorderClasses(name, w.shape, w.data, from, layout.classLayout, numClasses) ?? w;
+    return reorderClasses(name, w.shape, data, from, layout.classLayout, numClasses) ?? { shape: w.shape, data };
   };
   const record = folder.source?.record;
   const extras = folder.source?.extras ?? new Map<string, TorchTensor>();
@@ -133,7 +135,8 @@ export function buildExport(dir: string, opts: ExportOptions = {}): ExportedStat
   const tensors: OutTensor[] = [];
   for (const spec of folder.specs) {
     const key = layout.names.keys.get(spec.name) as string;
-    const w = weight(spec.name);
+    // Only the (small) predictor weights change shape with the class layout: read those now.
+    const w = PREDICTOR_WEIGHT.test(spec.name) ? weight(spec.name) : (folder.weights.get(spec.name) as FolderWeight);
     const shape = torchShape(spec.kind, w.shape, layout.names.conv1x1.has(spec.name));
     const dtype = outDtype(sourceDtype.get(spec.name), wanted);
     tensors.push({ key, dtype, shape, data: () => toTorch(spec.name, spec.kind, weight(spec.name), shape, dtype) });
