@@ -140,3 +140,12 @@ export { loadInitialWeights, type InitialWeights } from './train/init-weights.js
 export { finetune, type FinetuneOptions, type FinetuneResult } from './train/finetune.js';
 export { runDemo, DEMO_CHECKPOINT, DEMO_CONFIG, type DemoOptions, type DemoResult } from './train/demo.js';
 export { exportGraphModel, UnsupportedOpError, SUPPORTED_OPS, type ExportGraphModelOptions, type ExportGraphModelResult } from './export/graph-model/index.js';
+// export to PyTorch (.pth, safetensors) and safetensors input
+export { exportStateDict, STATE_DICT_FORMATS, type StateDictFormat, type ExportStateDictOptions } from './export/write.js';
+export { buildExport, EXPORT_DTYPES, type ExportDtype, type ExportOptions, type ExportedStateDict } from './export/state-dict.js';
+export { LAYOUTS, type Layout, type ChosenLayout } from './export/layouts.js';
+export { writeStateDictPth, type StateDictPthOptions } from './checkpoint/write-pth.js';
+export { PyTuple, PyOrderedDict, type PickleValue, type PickledTensor } from './checkpoint/pickle-writer.js';
+export { writeSafetensors } from './checkpoint/write-safetensors.js';
+export { readSafetensors, SAFETENSORS_DTYPES, MAX_HEADER_BYTES, type SafetensorsFile } from './checkpoint/safetensors.js';
+export type { OutTensor } from './checkpoint/out-tensor.js';

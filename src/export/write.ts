@@ -24,13 +24,13 @@ function meta(e: ExportedStateDict): Map<string, PickleValue> {
   return m;
 }
 
-export function writeExportedPth(out: string, e: ExportedStateDict): void {
+function writeExportedPth(out: string, e: ExportedStateDict): void {
   const mmdet = e.layout.mapping.name.startsWith('mmdet-');
   const wrapKey = mmdet ? 'state_dict' : e.container === 'raw' ? undefined : e.container;
   writeStateDictPth(out, e.tensors, { wrapKey, extra: mmdet ? [['meta', meta(e)]] : [], metadata: e.metadata });
 }
 
-export function writeExportedSafetensors(out: string, e: ExportedStateDict): void {
+function writeExportedSafetensors(out: string, e: ExportedStateDict): void {
   const metadata: Record<string, string> = { format: 'pt', exported_by: `torchport ${TORCHPORT_VERSION}`, layout: e.layout.mapping.name };
   if (e.classNames) metadata.classes = JSON.stringify(e.classNames);
   writeSafetensors(out, e.tensors, metadata);
