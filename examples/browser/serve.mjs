@@ -46,7 +46,7 @@ export async function startServer({ model, sample, port = 0 }) {
       return;
     }
     const type = TYPES[extname(file ?? path)] ?? 'application/octet-stream';
-    res.writeHead(200, { 'content-type': type, 'cache-control': 'no-store' }).end(body ?? readFileSync(file));
+    res.writeHead(200, { 'content-type': type, 'cache-control': 'no-cache' }).end(body ?? readFileSync(file));
   });
   await new Promise((ok) => server.listen(port, '127.0.0.1', ok));
   return { url: `http://127.0.0.1:${server.address().port}/`, close: () => new Promise((ok) => server.close(ok)) };

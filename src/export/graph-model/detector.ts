@@ -42,7 +42,7 @@ export function detectorGraph(model: FasterRCNN, weights: WeightMap): BuiltGraph
   );
   const proposals = proposalsGraph(o, new GraphWeights(g, subWeights(weights, 'rpn.')), config.rpn, { features: fpn.outputs, padded: pre.padded, resized: pre.resized });
   const levels = config.roiHead.featmapLevels;
-  const pooled = multiScaleRoIAlignGraph(o, config.roiHead, levels.map((l) => fpn.outputs[l]), levels.map((l) => fpn.strides[l]), proposals, pre.resized);
+  const pooled = multiScaleRoIAlignGraph(o, config.roiHead, levels.map((l) => fpn.outputs[l]), levels.map((l) => fpn.strides[l]), config.neck.outChannels, proposals, pre.resized);
   const det = roiHeadGraph(o, new GraphWeights(g, subWeights(weights, 'roi_head.')), config.roiHead, pooled, proposals, pre.resized);
   // back to input pixels: the float32 ratio original / resized per axis
   const ratio = o.gather(o.div(pre.original, pre.resized), o.ints([1, 0, 1, 0]), 0);

@@ -52,6 +52,15 @@ export class Ops {
   gather(x: string, indices: string, axis: number, dtype: 'float32' | 'int32' = 'float32') {
     return this.g.op('GatherV2', [x, indices, this.i(axis)], { Tparams: attr.type(dtype), Tindices: I, Taxis: I, batch_dims: attr.int(0) });
   }
+  /**
+   * Rows `indices` of `x`, which may have no rows: TF.js's stock wasm GatherV2 returns a wrongly
+   * shaped result for an empty `x`, so a zero row (`rowShape`) is appended first (never indexed).
+   */
+  gatherRows(x: string, indices: string, rowShape: number[], dtype: 'float32' | 'int32' = 'float32') {
+    const size = rowShape.reduce((a, b) => a * b, 1);
+    const zero = this.g.const(dtype === 'int32' ? new Int32Array(size) : new Float32Array(size), [1, ...rowShape], 'zero_row', dtype);
+    return this.gather(this.concat([x, zero], 0, dtype), indices, 0, dtype);
+  }
   greater(a: string, b: string) { return this.g.op('Greater', [a, b], { T: F }); }
   greaterEqual(a: string, b: string) { return this.g.op('GreaterEqual', [a, b], { T: F }); }
   equalInt(a: string, b: string) { return this.g.op('Equal', [a, b], { T: I }); }

@@ -89,7 +89,7 @@ export function proposalsGraph(o: Ops, w: GraphWeights, config: RPNConfig, { fea
     const keep = o.where(o.and(bigEnough(o, boxes, config.minSize), o.greaterEqual(scores, o.f(config.scoreThresh))));
     const kept = { boxes: o.gather(boxes, keep, 0), scores: o.gather(scores, keep, 0), levels: o.gather(o.concat(levels, 0), keep, 0) };
     const nms = batchedNmsGraph(o, kept.boxes, kept.scores, kept.levels, config.nmsThresh, config.postNmsTopN.test);
-    return o.gather(kept.boxes, nms, 0);
+    return o.gatherRows(kept.boxes, nms, [4]);
   });
 }
 

@@ -50,7 +50,7 @@ export function roiAlignGraph(o: Ops, feature: string, boxes: string, scale: str
  * scales inferred from the feature and image sizes), in the RoIs' order. `strides` are the pooled
  * levels' nominal strides: levels of one stride share one scale, so then every RoI goes to the first.
  */
-export function multiScaleRoIAlignGraph(o: Ops, config: RoIHeadConfig, features: string[], strides: number[], boxes: string, resized: string): string {
+export function multiScaleRoIAlignGraph(o: Ops, config: RoIHeadConfig, features: string[], strides: number[], channels: number, boxes: string, resized: string): string {
   if (!(config.samplingRatio > 0)) {
     throw new UnsupportedOpError('CropAndResize with a per-RoI crop size', 'roi_head (RoIAlign)', `samplingRatio ${config.samplingRatio} samples ceil(RoI size / ${config.outputSize}) points per bin, a different count for each RoI`);
   }
@@ -72,12 +72,12 @@ export function multiScaleRoIAlignGraph(o: Ops, config: RoIHeadConfig, features:
     const order: string[] = [];
     features.forEach((f, l) => {
       const members = o.where(o.g.op('Equal', [level, o.f(l)], { T: { type: 'DT_FLOAT' } }));
-      pieces.push(roiAlignGraph(o, f, o.gather(boxes, members, 0), scales[l], config));
+      pieces.push(roiAlignGraph(o, f, o.gatherRows(boxes, members, [4]), scales[l], config));
       order.push(members);
     });
     // rows of the concatenation back in the RoIs' order: the positions sorted by RoI index
     const placed = o.cast(o.concat(order, 0, 'int32'), 'float32', 'int32');
     const inverse = o.topk(o.neg(placed), o.size(placed)).indices;
-    return o.gather(o.concat(pieces, 0), inverse, 0);
+    return o.gatherRows(o.concat(pieces, 0), inverse, [config.outputSize, config.outputSize, channels]);
   });
 }

@@ -39,14 +39,12 @@ export function roiHeadGraph(o: Ops, w: GraphWeights, config: RoIHeadConfig, poo
     const decoded = clipGraph(o, decodeGraph(o, perClass, refs, config.bboxRegWeights, 2), resized);
     const boxes = o.reshape(o.slice(decoded, [0, first, 0], [-1, fg, 4]), [-1, 4]);
     const flatScores = o.reshape(scores, [-1]);
-    // candidates in torchvision's order (proposal-major, then class)
-    const candidates = o.where(o.greater(flatScores, o.f(config.scoreThresh)));
-    const b1 = o.gather(boxes, candidates, 0);
-    const big = o.where(bigEnough(o, b1, 1e-2));
-    const index = o.gather(candidates, big, 0, 'int32');
-    const cand = { boxes: o.gather(b1, big, 0), scores: o.gather(flatScores, index, 0) };
+    // candidates in torchvision's order (proposal-major, then class): score > threshold and both
+    // sides >= 0.01 px (two independent filters, applied as one mask)
+    const index = o.where(o.and(o.greater(flatScores, o.f(config.scoreThresh)), bigEnough(o, boxes, 1e-2)));
+    const cand = { boxes: o.gatherRows(boxes, index, [4]), scores: o.gatherRows(flatScores, index, []) };
     const labels = o.cast(o.addInt(o.floorModInt(index, o.i(fg)), o.i(first)), 'float32', 'int32');
     const keep = batchedNmsGraph(o, cand.boxes, cand.scores, labels, config.nmsThresh, config.detectionsPerImg);
-    return { boxes: o.gather(cand.boxes, keep, 0), scores: o.gather(cand.scores, keep, 0), labels: o.gather(labels, keep, 0) };
+    return { boxes: o.gatherRows(cand.boxes, keep, [4]), scores: o.gatherRows(cand.scores, keep, []), labels: o.gatherRows(labels, keep, []) };
   });
 }
