@@ -3,12 +3,12 @@
 // detections it reports equal Node's (tfjs-converter on wasm) for the same image. Skipped, with
 // the reason, where no Chromium is installed (CHROMIUM_PATH, default /usr/bin/chromium).
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { selectBackend } from '../../src/backend/select.js';
-import { decodeImage } from '../../src/io/image.js';
+import { decodeImage, encodePng } from '../../src/io/image.js';
 import { assertClose } from '../models/detection/helpers.js';
 import { loadFolder, runDetector } from '../export/graph-model-helpers.js';
 import { DEMO_CLASSES, prepareDemo } from '../../examples/browser/demo-web.js';
@@ -50,6 +50,21 @@ test('the page detects in Chromium what Node detects (wasm and cpu backends), an
       assert.match(await page.textContent('#status') ?? '', new RegExp(`^backend ${backend}: ${node.scores.length} detections, \\d+ ms`));
     }
     await page!.screenshot({ path: process.env.SCREENSHOT ?? join(work, 'page.png') });
+    // an image with nothing in it: empty outputs, no error (TF.js's stock wasm kernels, unlike
+    // torchport's, misshape gathers from empty tensors; the graph avoids them)
+    const blank = join(work, 'blank.png');
+    writeFileSync(blank, await encodePng({ height: 48, width: 80, data: new Uint8Array(48 * 80 * 3) }));
+    const blankServer = await startServer({ model, sample: blank });
+    try {
+      const empty = await browser.newPage();
+      await empty.goto(`${blankServer.url}?backend=wasm`);
+      await empty.waitForFunction(() => (window as unknown as { result?: unknown }).result, undefined, { timeout: 120_000 });
+      const got = await empty.evaluate(() => (window as unknown as { result: any }).result);
+      assert.equal(got.error, undefined, got.error);
+      assert.deepEqual([got.width, got.height, got.detections.length], [80, 48, 0]);
+    } finally {
+      await blankServer.close();
+    }
   } finally {
     await browser.close();
     await server.close();
