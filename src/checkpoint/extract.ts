@@ -176,11 +176,10 @@ export function extractStateDict(obj: unknown, opts: ExtractOptions = {}): Extra
     try {
       re = new RegExp(opts.filter);
     } catch (err) {
-      return fail(`invalid --filter regular expression: ${(err as Error).message}`);
+      throw new InputError(`invalid --filter regular expression: ${(err as Error).message}`); // the flag's fault, not the file's
     }
     stateDict = new Map([...stateDict].filter(([k]) => re.test(k)));
     for (const k of [...quantized.keys()]) if (!stateDict.has(k)) quantized.delete(k);
-    if (stateDict.size === 0) fail(`no key matches --filter '${opts.filter}' (of ${totalKeys} keys)`);
   }
   return { stateDict, metadata, source, ...(prefix === undefined ? {} : { strippedPrefix: prefix }), quantized, totalKeys, notes };
 }

@@ -1,5 +1,4 @@
 // The data behind `torchport inspect`: read, unwrap, filter, summarise; plain JSON-able values.
-import { InputError } from '../errors.js';
 import { describeValue, extractStateDict } from './extract.js';
 import { readCheckpoint, type ReadOptions } from './read.js';
 import { groupKeys, numelOf, summarise, type StateDictSummary } from './summary.js';
@@ -40,17 +39,8 @@ export interface InspectReport {
 /** Reads and summarises a checkpoint; also returns the (filtered) state dict for --npy. */
 export function inspectCheckpoint(file: string, opts: InspectOptions = {}): { report: InspectReport; stateDict: StateDict } {
   const ckpt = readCheckpoint(file, { ...opts.read, lazy: true });
-  const ex = extractStateDict(ckpt.object, { key: opts.key, file });
-  let stateDict = ex.stateDict;
-  if (opts.filter !== undefined) {
-    let re: RegExp;
-    try {
-      re = new RegExp(opts.filter);
-    } catch (err) {
-      throw new InputError(`invalid --filter regular expression: ${(err as Error).message}`);
-    }
-    stateDict = new Map([...stateDict].filter(([k]) => re.test(k)));
-  }
+  const ex = extractStateDict(ckpt.object, { key: opts.key, filter: opts.filter, file });
+  const { stateDict } = ex;
   const others: Record<string, string> = {};
   if (ckpt.object instanceof Map && ex.source !== 'raw') {
     for (const [k, v] of ckpt.object) if (String(k) !== ex.source) others[String(k)] = describeValue(v);
@@ -67,7 +57,7 @@ export function inspectCheckpoint(file: string, opts: InspectOptions = {}): { re
     source: ex.source,
     strippedPrefix: ex.strippedPrefix,
     others,
-    totalTensors: ex.stateDict.size,
+    totalTensors: ex.totalKeys,
     summary: summarise(stateDict),
     rows,
     notes: ex.notes,

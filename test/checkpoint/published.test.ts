@@ -136,6 +136,12 @@ for (const name of ['python_data', 'python_data_legacy', 'python_data_numpy2']) 
   });
 }
 
+test('quantized.pth (gen_checkpoints.py): a per-tensor quint8 tensor reads with its parameters', () => {
+  const q = (readCheckpoint(fixture('quantized.pth')).object as Map<string, unknown>).get('q');
+  assert.ok(q instanceof QuantizedTensor);
+  assert.deepEqual([q.dtype, q.shape, q.scheme, q.scale, q.zeroPoint], ['quint8', [4], 'per_tensor_affine', 0.1, 0]);
+});
+
 test('quantized_tensors.pth: integer representation, scale, zero point and axis; dequantized like torch', () => {
   const exp = published('quantized_tensors');
   const { object } = readCheckpoint(fixture('quantized_tensors.pth'));
