@@ -24,10 +24,10 @@ test('tv_small → model.json + shard + mapping + report; weights equal the inde
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(r.stdout.split('\n'), [
     "torchvision-mobilenetv3 → mobilenetv3_small: 210 matched, 0 missing, 0 unexpected, 0 shape mismatches, 34 ignored; loaded 100.0% of the model's parameters (91,138 of 91,138)",
-    `wrote ${out}/ (model.json, group1-shard1of1.bin, mapping.json, diff-report.json)`,
+    `wrote ${out}/ (model.json, group1-shard1of1.bin, mapping.json, diff-report.json, source-layout.json, source-extras.safetensors)`,
     '',
   ]);
-  assert.deepEqual(readdirSync(out).sort(), ['diff-report.json', 'group1-shard1of1.bin', 'mapping.json', 'model.json']);
+  assert.deepEqual(readdirSync(out).sort(), ['diff-report.json', 'group1-shard1of1.bin', 'mapping.json', 'model.json', 'source-extras.safetensors', 'source-layout.json']);
   const { modelJson, weights } = readTfjsWeights(out);
   const source = readFileSync('fixtures/mobilenetv3/tv_small.pth');
   assert.deepEqual(modelJson.userDefinedMetadata, {

@@ -121,7 +121,7 @@ test('include: a prefixed sub-tree resolved by another mapping, targets prefixed
 test('mapping files are checked when loaded, with the file and the problem named', () => {
   const cases: Array<[unknown, string]> = [
     ['{ nope', 'not valid JSON'],
-    [{ model: 'x', rules: [{ id: 'a', from: '^a$', to: 'b', typo: 1 }] }, "rules 'a' has an unknown field 'typo' (allowed: id, from, to, ifTarget, unlessTarget, note)"],
+    [{ model: 'x', rules: [{ id: 'a', from: '^a$', to: 'b', typo: 1 }] }, "rules 'a' has an unknown field 'typo' (allowed: id, from, to, ifTarget, unlessTarget, note, kernel)"],
     [{ model: 'x', rules: [{ id: 'a', from: '(', to: 'b' }] }, "rules 'a'.from: invalid regular expression /(/: Invalid regular expression: /(/: Unterminated group"],
     [{ model: 'x', rules: [{ id: 'a', from: '^(?<i>\\d+)$', to: 'b.{j}' }] }, "rules 'a'.to: '{j}' is neither a capture of 'from' nor a table"],
     [{ model: 'x', rules: [{ id: 'a', from: '^a$', to: 'b' }, { id: 'a', from: '^c$', to: 'd' }] }, "rule id 'a' is used twice"],
