@@ -175,6 +175,10 @@ export function validateConfig(config: ConfigDict, file?: string): TrainConfig {
     lookup(datasets, ds.type, `data.${split}`, problems);
     ds.pipeline.forEach((t, i) => checkTyped(transforms, t, `data.${split}.pipeline.${i}`, problems));
   }
+  for (const part of ['rpn', 'roiHead'] as const) {
+    const { fgIouThresh, bgIouThresh } = cfg.model[part];
+    if (bgIouThresh > fgIouThresh) problems.push({ path: `model.${part}.bgIouThresh`, message: `must be <= fgIouThresh (${fgIouThresh}), got ${bgIouThresh}` });
+  }
   if (cfg.model.transform.maxSize < cfg.model.transform.minSize) {
     problems.push({ path: 'model.transform.maxSize', message: `must be >= minSize (${cfg.model.transform.minSize}), got ${cfg.model.transform.maxSize}` });
   }

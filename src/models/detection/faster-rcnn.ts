@@ -3,6 +3,7 @@
 // same pieces. Parameter names: `backbone.*` (the backbone's own names), `neck.*`, `rpn.*`,
 // `roi_head.*`.
 import * as tf from '@tensorflow/tfjs-core';
+import { InputError } from '../../errors.js';
 import { backbones } from '../backbones/registry.js';
 import type { Backbone } from '../backbones/types.js';
 import { FoldCache } from '../layers/fold-cache.js';
@@ -69,8 +70,13 @@ export interface FasterRCNN {
 // Frees a detector's cached weights when the model object itself is garbage-collected.
 const finalizer = new FinalizationRegistry<FoldCache>((cache) => cache.clear());
 
+// Backbone options that act only on a classification head, which a detector's backbone lacks.
+const CLASSIFIER_ONLY = ['numClasses', 'dropout'];
+
 function buildBackbone(config: FasterRCNNConfig): Backbone {
   const { type, ...options } = config.backbone;
+  const headOnly = CLASSIFIER_ONLY.filter((k) => k in options);
+  if (headOnly.length > 0) throw new InputError(`backbone ${headOnly.join(', ')}: acts on a classification head, which a detector's backbone does not have`);
   return backbones.get(type)(options);
 }
 

@@ -24,6 +24,9 @@ export function fpnLayout(config: FPNConfig, inChannels: number[]): FPNLayout {
   }
   const out = config.outChannels;
   const extraConvs = config.extra !== false && config.extra !== 'pool';
+  if (config.reluBeforeExtraConvs && !extraConvs) {
+    throw new InputError(`FPN reluBeforeExtraConvs acts on extra convolutions, but extra is ${JSON.stringify(config.extra)}`);
+  }
   const specs: ParamSpec[] = [];
   inChannels.forEach((c, i) => specs.push(...convSpecs(`lateral.${i}`, 1, c, out)));
   inChannels.forEach((_, i) => specs.push(...convSpecs(`output.${i}`, 3, out, out)));

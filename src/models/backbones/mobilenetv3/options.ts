@@ -44,11 +44,15 @@ export function lastFeatureIndex({ variant }: { variant: 'large' | 'small' }): n
   return (variant === 'large' ? LARGE : SMALL).length + 1;
 }
 
-/** Fills defaults and checks every option. */
+const KNOWN: ReadonlySet<string> = new Set(['variant', 'widthMult', 'family', 'bnEps', 'bnMomentum', 'dropout', 'outIndices', 'numClasses', 'frozenStages', 'normEval']);
+
+/** Fills defaults and checks every option; an option it does not know is refused, never ignored. */
 export function resolveOptions(opts: MobileNetV3Options): ResolvedMobileNetV3Options {
   const { variant } = opts;
   if (variant !== 'large' && variant !== 'small') fail('mobilenetv3', `variant must be 'large' or 'small', got '${String(variant)}'`);
   const name = `mobilenetv3_${variant}`;
+  const unknown = Object.keys(opts).filter((k) => !KNOWN.has(k));
+  if (unknown.length > 0) fail(name, `unknown option${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} (known: ${[...KNOWN].filter((k) => k !== 'variant').join(', ')})`);
   const family = opts.family ?? 'torchvision';
   if (family !== 'torchvision' && family !== 'dli14') fail(name, `family must be 'torchvision' or 'dli14', got '${String(family)}'`);
   const widthMult = opts.widthMult ?? 1.0;
