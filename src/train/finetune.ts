@@ -26,6 +26,7 @@ import { loadInitialWeights } from './init-weights.js';
 import { JsonLog } from './log.js';
 import { defaultProgress, type Progress } from './progress.js';
 import { Sgd } from './sgd.js';
+import { outOfMemoryError } from './out-of-memory.js';
 import { Trainer, type TrainResult } from './trainer.js';
 import type { BatchSource } from './types.js';
 
@@ -107,9 +108,15 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
   const count = (vs: tf.Variable[]) => vs.reduce((n, v) => n + v.size, 0);
   info(`trainable: ${trainable.length} of ${variables.size} tensors, ${count(trainable).toLocaleString('en-US')} of ${count([...variables.values()]).toLocaleString('en-US')} values`);
 
+  const { batchSize } = cfg.data;
+  const { minSize, maxSize } = cfg.model.transform;
+  const advice = `${join(workDir, 'latest')} is left as it was; lower data.batchSize (now ${batchSize}) or model.transform.minSize/maxSize (now ${minSize}/${maxSize})`;
   const probe = preflightBatch();
   const probeModel = detectorTrainable(detector, variables, { seed: cfg.seed });
-  const report = await preflight(() => probeModel.computeLoss(probe).total, trainable);
+  await probeModel.prepare?.(probe);
+  const report = await preflight(() => probeModel.computeLoss(probe).total, trainable).catch((err: unknown) => {
+    throw outOfMemoryError(err, 'in the preflight', advice, loaded.file);
+  });
   probe.images.dispose();
   if (!report.ok) throw new InputError(formatPreflight(report), loaded.file);
   info(formatPreflight(report));
@@ -159,6 +166,8 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
   try {
     const result = await trainer.fit();
     return { ...result, workDir, detector, variables, classNames: labels.names, initialMetrics };
+  } catch (err) {
+    throw outOfMemoryError(err, 'in a training step', advice, loaded.file);
   } finally {
     optimizer.dispose();
   }
