@@ -163,6 +163,7 @@ export class Trainer<B> {
     const { model, optimizer, gradClip } = this.o;
     let terms: Record<string, tf.Scalar> = {};
     let buffers: Record<string, tf.Tensor> = {};
+    await model.prepare?.(batch);
     const { value, grads } = tf.variableGrads(() => {
       const out = model.computeLoss(batch);
       terms = out.terms;

@@ -27,6 +27,11 @@ export interface TrainableModel<B> {
   namedVariables(): Map<string, tf.Variable>;
   /** Forward pass and losses of one batch, in training mode. Called inside a gradient tape. */
   computeLoss(batch: B): LossOutput;
+  /**
+   * Optional asynchronous work on a batch before its tape (values computeLoss needs but cannot
+   * read synchronously on backends without synchronous reads, such as webgpu in Node).
+   */
+  prepare?(batch: B): Promise<void>;
   /** Optional random state used by computeLoss (e.g. RoI samplers). */
   rng?: RngHolder;
 }

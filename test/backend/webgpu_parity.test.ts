@@ -211,3 +211,29 @@ test("the detector's RoI losses on webgpu, given torchvision's proposals, equal 
     assert.ok(err <= 1e-4, `d(RoI losses)/d ${name} differs from wasm by ${err.toExponential(2)}`);
   });
 });
+
+test('a whole train-mode detector step on webgpu (proposals read before the tape) equals torchvision: the four losses and the updated running statistics', { skip }, async () => {
+  await selectBackend('webgpu', { training: true });
+  const { detectorTrainable, detectorVariables } = await import('../../src/models/detection/training/trainable.js');
+  const { loadFixtureBatch, loadSamplingFixture } = await import('../models/detection/sampling-fixture.js');
+  const dir = new URL('../../fixtures/detection-train/', import.meta.url);
+  const expected = JSON.parse(readFileSync(new URL('expected.json', dir), 'utf8'));
+  const fixture = loadSamplingFixture(new URL('model.pth', dir));
+  const detector = createFasterRCNN({ ...fixture.detector.config, rpn: { ...fixture.detector.config.rpn, nmsThresh: expected.rpnNmsThresh } });
+  const batch = loadFixtureBatch(dir, expected.imageSizes);
+  const variables = detectorVariables(detector, fixture.weights);
+  const model = detectorTrainable(detector, variables);
+  await model.prepare!(batch);
+  const out = tf.tidy(() => {
+    const l = model.computeLoss(batch);
+    return { terms: l.terms, buffers: l.buffers! };
+  });
+  const terms = Object.fromEntries(await Promise.all(Object.entries(out.terms).map(async ([k, v]) => [k, (await v.data())[0]] as const)));
+  const want = expected.step1.losses;
+  for (const [ours, theirs] of [['loss_objectness', 'lossObjectness'], ['loss_rpn_box_reg', 'lossRpnBoxReg'], ['loss_classifier', 'lossClassifier'], ['loss_box_reg', 'lossBoxReg']]) {
+    assert.ok(Math.abs(terms[ours] - want[theirs]) <= 1e-4 * Math.abs(want[theirs]), `${ours}: ${terms[ours]} vs torchvision ${want[theirs]}`);
+  }
+  const mean = await out.buffers['backbone.features.0.bn.running_mean'].data();
+  assert.ok(relativeError(mean, expected.step1.runningStats['backbone.body.0.1.running_mean']) < 1e-4);
+  tf.dispose([...Object.values(out.terms), ...Object.values(out.buffers), batch.images, ...variables.values(), ...Object.values(fixture.weights)]);
+});

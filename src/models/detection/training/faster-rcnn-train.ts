@@ -28,6 +28,11 @@ export interface LossOptions {
    */
   random?: SeededRandom;
   /**
+   * Each image's training-mode proposals, computed before the tape (precomputeProposals) where
+   * the backend cannot read tensors synchronously (webgpu in Node). Default: read off the tape.
+   */
+  proposals?: Float32Array[];
+  /**
    * The backbone in train mode (torchvision's BatchNorm2d in train mode): BatchNorm layers outside
    * the frozen stages use batch statistics, unless the backbone has normEval. Default false:
    * running statistics everywhere, as FrozenBatchNorm2d.
@@ -63,30 +68,19 @@ export function rpnStage(
   features: tf.Tensor4D[],
   batch: DetectionBatch,
   random?: SeededRandom,
+  precomputed?: Float32Array[],
 ): RpnStage {
-  const cfg = detector.config.rpn;
   const [numImages, paddedH, paddedW] = batch.images.shape;
   checkBatch(batch, numImages);
   const head = detector.rpnHead(weights, features);
   const { anchors, numPerLevel } = detector.anchors(features, [paddedH, paddedW]);
   const numAnchors = anchors.length / 4;
-  const objectness = head.objectness.dataSync() as Float32Array;
-  const deltas = head.deltas.dataSync() as Float32Array;
-
-  const proposals: Float32Array[] = [];
+  const proposals = precomputed ?? trainingProposals(detector, { anchors, numPerLevel }, head.objectness.dataSync() as Float32Array, head.deltas.dataSync() as Float32Array, batch);
+  const cfg = detector.config.rpn;
   const sampledLabels = new Int8Array(numImages * numAnchors).fill(-1);
   const regressionTargets = new Float32Array(numImages * numAnchors * 4);
   for (let b = 0; b < numImages; b++) {
     const at = b * numAnchors;
-    const own = detector.proposals(
-      anchors,
-      objectness.subarray(at, at + numAnchors),
-      deltas.subarray(4 * at, 4 * (at + numAnchors)),
-      numPerLevel,
-      batch.imageSizes[b],
-      true,
-    );
-    proposals.push(own.boxes);
     const { labels, matchedBoxes } = assignAnchorTargets(anchors, batch.targets[b].boxes, cfg);
     const { positives, negatives } = sampleBalanced(labels, cfg, random);
     for (const i of negatives) sampledLabels[at + i] = 0;
@@ -101,6 +95,44 @@ export function rpnStage(
     regressionTargets,
   });
   return { ...losses, proposals };
+}
+
+/** Each image's training-mode proposals from the RPN head's outputs (values, no gradient). */
+function trainingProposals(
+  detector: FasterRCNN,
+  { anchors, numPerLevel }: { anchors: Float32Array; numPerLevel: number[] },
+  objectness: Float32Array,
+  deltas: Float32Array,
+  batch: DetectionBatch,
+): Float32Array[] {
+  const numImages = batch.images.shape[0];
+  const numAnchors = anchors.length / 4;
+  return Array.from({ length: numImages }, (_, b) => {
+    const at = b * numAnchors;
+    const own = detector.proposals(anchors, objectness.subarray(at, at + numAnchors), deltas.subarray(4 * at, 4 * (at + numAnchors)), numPerLevel, batch.imageSizes[b], true);
+    return own.boxes;
+  });
+}
+
+/**
+ * The proposals computeLosses would read off the tape, computed before it with asynchronous
+ * reads (for backends without synchronous reads: webgpu in Node). Runs the backbone, FPN and RPN
+ * head once more; BatchNorm in train mode normalises as the step will, and its statistics here
+ * are dropped (the step's own are the ones kept).
+ */
+export async function precomputeProposals(detector: FasterRCNN, weights: WeightMap, batch: DetectionBatch, training: boolean): Promise<Float32Array[]> {
+  const [, paddedH, paddedW] = batch.images.shape;
+  const { features, objectness, deltas } = tf.tidy(() => {
+    const out = detector.features(weights, batch.images, { training });
+    const head = detector.rpnHead(weights, out.features);
+    return { features: out.features, objectness: head.objectness, deltas: head.deltas };
+  });
+  try {
+    const [o, d] = await Promise.all([objectness.data(), deltas.data()]);
+    return trainingProposals(detector, detector.anchors(features, [paddedH, paddedW]), o as Float32Array, d as Float32Array, batch);
+  } finally {
+    tf.dispose([...features, objectness, deltas]);
+  }
 }
 
 /**
@@ -141,7 +173,7 @@ export function computeLosses(
 ): DetectionLosses {
   return tf.tidy(() => {
     const { features, bnUpdates } = detector.features(weights, batch.images, { training: opts.batchNormTraining ?? false });
-    const rpn = rpnStage(detector, weights, features, batch, opts.random);
+    const rpn = rpnStage(detector, weights, features, batch, opts.random, opts.proposals);
     const roi = roiStage(detector, weights, features, rpn.proposals, batch, opts.random);
     const losses = {
       lossObjectness: rpn.lossObjectness,

@@ -8,7 +8,7 @@ import type { DataBatch } from '../../../data/loader.js';
 import type { TrainableModel } from '../../../train/types.js';
 import type { WeightMap } from '../../layers/weights.js';
 import type { FasterRCNN } from '../faster-rcnn.js';
-import { computeLosses, type DetectionBatch } from './faster-rcnn-train.js';
+import { computeLosses, precomputeProposals, type DetectionBatch } from './faster-rcnn-train.js';
 import { SeededRandom } from './random.js';
 
 /** One tf.Variable per declared parameter, trainable as its spec says (frozen stages and BN statistics are not). */
@@ -34,6 +34,11 @@ export function toDetectionBatch(data: DataBatch): DetectionBatch {
   };
 }
 
+/** webgpu in Node cannot read a tensor synchronously (dataSync throws); the other backends can. */
+function hasSyncReads(): boolean {
+  return tf.getBackend() !== 'webgpu';
+}
+
 export function detectorTrainable(
   detector: FasterRCNN,
   variables: Map<string, tf.Variable>,
@@ -41,11 +46,16 @@ export function detectorTrainable(
 ): TrainableModel<DetectionBatch> {
   const random = new SeededRandom(opts.seed ?? 0);
   const weights: WeightMap = Object.fromEntries(variables);
+  // proposals read before the tape, where the backend has no synchronous reads
+  const prepared = new WeakMap<DetectionBatch, Float32Array[]>();
   return {
     namedVariables: () => variables,
     rng: random,
+    async prepare(batch) {
+      if (!hasSyncReads()) prepared.set(batch, await precomputeProposals(detector, weights, batch, true));
+    },
     computeLoss(batch) {
-      const l = computeLosses(detector, weights, batch, { random, batchNormTraining: true });
+      const l = computeLosses(detector, weights, batch, { random, batchNormTraining: true, proposals: prepared.get(batch) });
       return {
         buffers: l.bnUpdates,
         total: tf.addN([l.lossObjectness, l.lossRpnBoxReg, l.lossClassifier, l.lossBoxReg]) as tf.Scalar,
