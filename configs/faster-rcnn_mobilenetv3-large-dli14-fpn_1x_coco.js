@@ -1,6 +1,6 @@
-// The seed's setup, mmdetection-shaped: d-li14's MobileNetV3-Large (mobilenetv3.pytorch) as the
+// The classic setup, mmdetection-shaped: d-li14's MobileNetV3-Large (mobilenetv3.pytorch) as the
 // backbone of a Faster R-CNN with a 5-level FPN, pretrained backbone weights through init_cfg.
-// Unlike the seed, nothing is retyped by hand: the FPN's inChannels ([24, 40, 80, 160]) come from
+// Nothing is retyped by hand: the FPN's inChannels ([24, 40, 80, 160]) come from
 // the backbone's outIndices, and the weights load through the d-li14 mapping with a report.
 export default {
   _base_: [
