@@ -5,15 +5,14 @@
 # statistics (frozenStages 6, normEval), SGD lr 0.01 momentum 0.9 weight decay 1e-4, linear warm-up
 # over 50 iterations from 0.01x, x0.1 at epoch 6, batch 4, random horizontal flips, one thread.
 # Usage: finetune_demo_torch.py DATA_DIR EPOCHS OUT_JSON. Writes COCO-format detections on val.
-import json, os, sys, time
-import numpy as np
+import json, os, sys
 import torch
-from PIL import Image
 from torchvision.models.detection import fasterrcnn_mobilenet_v3_large_320_fpn
 from torchvision.models.detection.anchor_utils import AnchorGenerator
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'fixtures'))
 import gen_fasterrcnn as g  # noqa: E402  (its build_model and the checkpoint's layout)
+from shapes_torch import detect, train  # noqa: E402
 
 torch.set_num_threads(1)
 torch.manual_seed(0)
@@ -40,55 +39,7 @@ def set_train(on):
             m.eval()
 
 
-def load(split):
-    coco = json.load(open(os.path.join(data, 'annotations', f'instances_{split}.json')))
-    cats = sorted(c['id'] for c in coco['categories'])
-    anns = {}
-    for a in coco['annotations']:
-        anns.setdefault(a['image_id'], []).append(a)
-    return coco, cats, anns
-
-
-def image(split, im):
-    return torch.from_numpy(np.asarray(Image.open(os.path.join(data, split, im['file_name'])).convert('RGB'))).permute(2, 0, 1).float() / 255
-
-
-coco, cats, anns = load('train')
-train = [im for im in coco['images'] if im['id'] in anns]
 params = [p for p in model.parameters() if p.requires_grad]
-opt = torch.optim.SGD(params, lr=0.01, momentum=0.9, weight_decay=1e-4)
-per_epoch = (len(train) + 3) // 4
-it, losses, start = 0, [], time.perf_counter()
-set_train(True)
-for epoch in range(epochs):
-    order = torch.randperm(len(train)).tolist()
-    for b in range(per_epoch):
-        lr = 0.01 * (0.1 if epoch >= 6 else 1.0) * (0.01 + 0.99 * it / 50 if it < 50 else 1.0)
-        for group in opt.param_groups:
-            group['lr'] = lr
-        xs, ts = [], []
-        for i in order[4 * b:4 * b + 4]:
-            im = train[i]
-            x = image('train', im)
-            boxes = torch.tensor([[a['bbox'][0], a['bbox'][1], a['bbox'][0] + a['bbox'][2], a['bbox'][1] + a['bbox'][3]] for a in anns[im['id']]], dtype=torch.float32)
-            if torch.rand(1).item() < 0.5:
-                x = x.flip(-1)
-                boxes = torch.stack([x.shape[-1] - boxes[:, 2], boxes[:, 1], x.shape[-1] - boxes[:, 0], boxes[:, 3]], 1)
-            xs.append(x)
-            ts.append({'boxes': boxes, 'labels': torch.tensor([cats.index(a['category_id']) + 1 for a in anns[im['id']]])})
-        loss = sum(model(xs, ts).values())
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        losses.append(float(loss))
-        it += 1
-seconds = time.perf_counter() - start
-set_train(False)
-val, vcats, _ = load('val')
-dets = []
-with torch.no_grad():
-    for im in val['images']:
-        r = model([image('val', im)])[0]
-        for box, score, label in zip(r['boxes'].tolist(), r['scores'].tolist(), r['labels'].tolist()):
-            dets.append({'image_id': im['id'], 'category_id': vcats[label - 1], 'bbox': [box[0], box[1], box[2] - box[0], box[3] - box[1]], 'score': score})
-json.dump({'iterations': it, 'seconds': seconds, 'losses': losses, 'detections': dets}, open(out, 'w'))
+iterations, seconds, losses = train(model, data, epochs, params,
+                                    lambda epoch, it: 0.01 * (0.1 if epoch >= 6 else 1.0) * (0.01 + 0.99 * it / 50 if it < 50 else 1.0), set_train)
+json.dump({'iterations': iterations, 'seconds': seconds, 'losses': losses, 'detections': detect(model, data)}, open(out, 'w'))

@@ -19,6 +19,7 @@ import type { WeightMap } from '../../../src/models/layers/weights.js';
 import { Sgd } from '../../../src/train/sgd.js';
 import { Trainer } from '../../../src/train/trainer.js';
 import type { BatchSource } from '../../../src/train/types.js';
+import { relErr } from '../../mapping/helpers.js';
 import { assertRelClose, fixtureNpy, loadFixtureBatch, loadSamplingFixture } from './sampling-fixture.js';
 
 await selectBackend('wasm');
@@ -72,16 +73,6 @@ function withBackbone(options: Record<string, unknown>): FasterRCNN {
   return createFasterRCNN(config);
 }
 
-/** max |a - b| / max |b| */
-function relMaxError(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < b.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return diff / scale;
-}
 
 /** A source that yields the fixture batch `n` times per epoch (the trainer disposes nothing of it). */
 function repeated(n: number): BatchSource<DetectionBatch> {
@@ -144,14 +135,14 @@ test('one train-mode step equals torchvision: the four losses, gradients and upd
     const layout = planLayout(spec.kind, file.shape);
     assert.ok(!('error' in layout));
     const wantGrad = permute(file.data as Float32Array, layout.viewShape, layout.perm);
-    const err = relMaxError(gradOf(torchName).dataSync(), wantGrad);
+    const err = relErr(gradOf(torchName).dataSync(), wantGrad);
     assert.ok(err < 1e-3, `grad ${OURS[torchName]}: max error ${err.toExponential(2)} of max |grad|`);
   }
   // every BatchNorm outside frozen stages (none are frozen) hands back both running statistics
   const bnLayers = detector.specs.filter((s) => s.name.endsWith('.running_mean')).length;
   assert.equal(Object.keys(buffers).length, 2 * bnLayers);
   for (const [torchName, stats] of Object.entries(expected.step1.runningStats)) {
-    const err = relMaxError(buffers[OURS[torchName]].dataSync(), stats);
+    const err = relErr(buffers[OURS[torchName]].dataSync(), stats);
     assert.ok(err < 1e-4, `${OURS[torchName]} after one step: max error ${err.toExponential(2)}`);
   }
   tf.dispose([value, ...Object.values(grads), ...Object.values(buffers)]);
