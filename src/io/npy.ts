@@ -1,5 +1,7 @@
 // Minimal NumPy .npy (format 1.0/2.0/3.0) reader and writer, little-endian, C order.
+import { readFileSync } from 'node:fs';
 import { DTYPE_BYTES, typedArrayOf } from '../checkpoint/dtype.js';
+import { InputError } from '../errors.js';
 import type { DType, TorchTensor } from '../checkpoint/types.js';
 
 const DESCR: Record<DType, string> = {
@@ -52,4 +54,15 @@ export function decodeNpy(bytes: Uint8Array): TorchTensor {
   const copy = new ArrayBuffer(nbytes);
   new Uint8Array(copy).set(buf.subarray(offset, offset + nbytes));
   return { dtype, shape, data: typedArrayOf(dtype, copy, 0, numel) };
+}
+
+/** An .npy file as a tensor; a missing, unreadable or malformed file is an InputError naming it. */
+export function readNpyFile(path: string): TorchTensor {
+  try {
+    return decodeNpy(readFileSync(path));
+  } catch (err) {
+    if (err instanceof NpyError) throw new InputError(err.message, path);
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new InputError(code === 'ENOENT' ? 'no such file' : `cannot read (${code ?? (err as Error).message})`, path);
+  }
 }

@@ -1,13 +1,12 @@
 // Runs a converted model on NCHW input (PyTorch's layout) and returns NCHW outputs, so results
 // compare with PyTorch directly. Imports TF.js: only `forward` and tests load this module.
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend, type BackendRequest } from '../backend/select.js';
 import type { TorchTensor } from '../checkpoint/types.js';
 import { InputError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import { decodeNpy, encodeNpy, NpyError } from '../io/npy.js';
+import { encodeNpy, readNpyFile } from '../io/npy.js';
 import { disposeConverted, loadConverted } from './convert.js';
 
 export interface ForwardOutputs {
@@ -58,14 +57,7 @@ export interface RunForwardOptions {
  * files written and the parameters that were initialised (absent from the converted checkpoint).
  */
 export async function runForward(dir: string, inputPath: string, outDir: string, opts: RunForwardOptions = {}) {
-  let input: TorchTensor;
-  try {
-    input = decodeNpy(readFileSync(inputPath));
-  } catch (err) {
-    if (err instanceof NpyError) throw new InputError(err.message, inputPath);
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new InputError(code === 'ENOENT' ? 'no such file' : `cannot read (${code ?? (err as Error).message})`, inputPath);
-  }
+  const input = readNpyFile(inputPath);
   await selectBackend(opts.backend ?? 'wasm');
   const loaded = await loadConverted(dir, { outIndices: opts.outIndices ?? 'all' });
   let out: ForwardOutputs;

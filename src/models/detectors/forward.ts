@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { InputError } from '../../errors.js';
 import { writeFileAtomic } from '../../io/atomic.js';
-import { decodeNpy, encodeNpy, NpyError } from '../../io/npy.js';
+import { encodeNpy, readNpyFile } from '../../io/npy.js';
 import { loadDetectorDir } from './load.js';
 import { DETECTOR_MODELS } from './torchvision.js';
 
@@ -20,14 +20,7 @@ export function isDetectorFolder(dir: string): boolean {
 }
 
 export async function runDetectorForward(dir: string, inputPath: string, outDir: string): Promise<{ written: Array<{ file: string; shape: number[] }>; initialised: string[] }> {
-  let input;
-  try {
-    input = decodeNpy(readFileSync(inputPath));
-  } catch (err) {
-    if (err instanceof NpyError) throw new InputError(err.message, inputPath);
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new InputError(code === 'ENOENT' ? 'no such file' : `cannot read (${code ?? (err as Error).message})`, inputPath);
-  }
+  const input = readNpyFile(inputPath);
   if (input.shape.length !== 4 || input.shape[1] !== 3 || input.dtype !== 'float32') {
     throw new InputError(`expected a float32 NCHW input [N, 3, H, W], got ${input.dtype} [${input.shape.join(', ')}]`, inputPath);
   }
