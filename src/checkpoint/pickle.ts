@@ -32,6 +32,13 @@ export class PickleError extends Error {
 }
 
 const MARK_LIMIT = 1 << 20;
+/**
+ * Most values on the stack at once. Python's pickler sends list, dict and set items in batches of
+ * 1,000, so only a tuple or frozenset of this many items, or a crafted stream, gets here.
+ */
+const MAX_STACK = 1 << 17;
+/** Deepest container nesting read (Python's pickler cannot write past its recursion limit, 1,000). */
+const MAX_NESTING = 10_000;
 
 /** Opcodes of protocol 0: a stream without PROTO that uses any other is protocol 1. */
 const PROTOCOL_0_OPCODES = new Set(Array.from('(.02FILNPRSVabcdgilpst', (c) => c.charCodeAt(0)));
@@ -81,6 +88,18 @@ export function unpickle(buf: Buffer, start: number, hooks: UnpickleHooks): Unpi
   const text = (n: number): string => {
     const at = need(n);
     return buf.toString('utf8', at, at + n);
+  };
+  // Nesting depth of the containers built so far. Python's pickler recurses per level, so no file
+  // it writes nests past its recursion limit (1,000 by default); a crafted one nesting a million
+  // levels would cost seconds to build and recursion later.
+  const depths = new WeakMap<object, number>();
+  const depthOf = (x: unknown): number => (typeof x === 'object' && x !== null ? (depths.get(x) ?? 0) : 0);
+  const nest = <T extends object>(container: T, children: Iterable<unknown>): T => {
+    let d = depths.get(container) ?? 0;
+    for (const child of children) d = Math.max(d, depthOf(child) + 1);
+    if (d > MAX_NESTING) fail(`containers nested deeper than ${MAX_NESTING.toLocaleString('en-US')} levels`);
+    if (d > 0) depths.set(container, d);
+    return container;
   };
   const fence = (): number => (marks.length ? marks[marks.length - 1] : 0);
   const pop = (): unknown => {
@@ -157,6 +176,7 @@ export function unpickle(buf: Buffer, start: number, hooks: UnpickleHooks): Unpi
   };
 
   while (pos < end) {
+    if (stack.length > MAX_STACK) fail(`more than ${MAX_STACK.toLocaleString('en-US')} values on the stack`);
     opStart = pos;
     const op = buf[pos++];
     if (!binary && !PROTOCOL_0_OPCODES.has(op)) binary = true;
@@ -239,17 +259,17 @@ export function unpickle(buf: Buffer, start: number, hooks: UnpickleHooks): Unpi
       case 0x5d: stack.push([]); break; // EMPTY_LIST
       case 0x7d: stack.push(new Map()); break; // EMPTY_DICT
       case 0x8f: stack.push(new Set()); break; // EMPTY_SET
-      case 0x74: case 0x6c: stack.push(popMark()); break; // TUPLE, LIST
-      case 0x85: stack.push([pop()]); break; // TUPLE1
-      case 0x86: { const b = pop(); const a = pop(); stack.push([a, b]); break; } // TUPLE2
-      case 0x87: { const c = pop(); const b = pop(); const a = pop(); stack.push([a, b, c]); break; } // TUPLE3
-      case 0x64: { const d = new Map(); setItems(d, popMark()); stack.push(d); break; } // DICT
-      case 0x91: stack.push(new Set(popMark())); break; // FROZENSET
-      case 0x61: { const v = pop(); listOf(top()).push(v); break; } // APPEND
-      case 0x65: { const items = popMark(); const l = listOf(top()); for (const x of items) l.push(x); break; } // APPENDS
-      case 0x73: { const v = pop(); const k = pop(); dictOf(top()).set(k, v); break; } // SETITEM
-      case 0x75: { const items = popMark(); setItems(top(), items); break; } // SETITEMS
-      case 0x90: { const items = popMark(); addItems(top(), items); break; } // ADDITEMS
+      case 0x74: case 0x6c: { const items = popMark(); stack.push(nest(items, items)); break; } // TUPLE, LIST
+      case 0x85: { const t = [pop()]; stack.push(nest(t, t)); break; } // TUPLE1
+      case 0x86: { const b = pop(); const a = pop(); const t = [a, b]; stack.push(nest(t, t)); break; } // TUPLE2
+      case 0x87: { const c = pop(); const b = pop(); const a = pop(); const t = [a, b, c]; stack.push(nest(t, t)); break; } // TUPLE3
+      case 0x64: { const d = new Map(); const items = popMark(); setItems(d, items); stack.push(nest(d, items)); break; } // DICT
+      case 0x91: { const items = popMark(); stack.push(nest(new Set(items), items)); break; } // FROZENSET
+      case 0x61: { const v = pop(); nest(listOf(top()), [v]).push(v); break; } // APPEND
+      case 0x65: { const items = popMark(); const l = nest(listOf(top()), items); for (const x of items) l.push(x); break; } // APPENDS
+      case 0x73: { const v = pop(); const k = pop(); nest(dictOf(top()), [k, v]).set(k, v); break; } // SETITEM
+      case 0x75: { const items = popMark(); setItems(top(), items); nest(dictOf(top()), items); break; } // SETITEMS
+      case 0x90: { const items = popMark(); addItems(top(), items); nest(top() as Set<unknown>, items); break; } // ADDITEMS
       // globals and objects
       case 0x63: { const module = line(); const name = line(); stack.push(hooks.resolveGlobal(module, name)); break; } // GLOBAL
       case 0x93: { // STACK_GLOBAL

@@ -54,6 +54,21 @@ test('malformed streams fail at the offending opcode with a clear message', () =
   failsWith('\x80\x02ctorch._utils\n_rebuild_tensor_v2\nK\x01\x85R.', 'torch._utils._rebuild_tensor_v2: first argument is not a storage', 38);
 });
 
+test('nesting past 10,000 levels and more than 131,072 stack values are refused at once, whichever container builds them', () => {
+  const deep = 10_001;
+  // 10,001 nested 1-tuples: the 10,001st TUPLE1 fails
+  failsWith(`\x80\x02N${'\x85'.repeat(deep)}.`, 'containers nested deeper than 10,000 levels', 2 + 1 + 10_000);
+  // 10,002 lists appended each into the one below: the 10,001st APPEND fails
+  failsWith(`\x80\x02${']'.repeat(deep + 1)}${'a'.repeat(deep)}.`, 'containers nested deeper than 10,000 levels', 2 + (deep + 1) + 10_000);
+  // the push that takes the stack past the limit
+  failsWith(`\x80\x02${']'.repeat((1 << 17) + 1)}.`, 'more than 131,072 values on the stack', 2 + (1 << 17));
+  // what Python can write is far inside both limits: 1,000 levels of lists
+  let value = op(`\x80\x02${']'.repeat(1000)}${'a'.repeat(999)}.`).value;
+  let levels = 0;
+  for (; Array.isArray(value); levels++) value = value[0];
+  assert.equal(levels, 1000);
+});
+
 test('DICT, OBJ and negative LONG1/LONG4 (where pickleparser goes wrong)', () => {
   assert.deepEqual(op("(S'k'\nI1\nd.").value, new Map([['k', 1]]));
   assert.equal(op('\x80\x02\x8a\x01\xff.').value, -1);
