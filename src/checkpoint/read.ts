@@ -105,10 +105,18 @@ function readSource(src: ByteSource, name: string, opts: ReadOptions): Checkpoin
     const warnings = resolver.placeholders.map((g) => `unknown global '${g}' kept as an inert placeholder`);
     return { ...parsed, object, warnings };
   } catch (err) {
-    if (err instanceof InputError) throw err;
-    if (err instanceof RefusedGlobalError) throw new InputError(err.message, name);
-    if (err instanceof PickleError) throw new InputError(`corrupted pickle stream (${where}, byte ${err.offset}): ${err.message}`, name);
+    if (err instanceof InputError) {
+      err.message = oneLine(err.message);
+      throw err;
+    }
+    if (err instanceof RefusedGlobalError) throw new InputError(oneLine(err.message), name);
+    if (err instanceof PickleError) throw new InputError(oneLine(`corrupted pickle stream (${where}, byte ${err.offset}): ${err.message}`), name);
     // Only the reader's own checks describe bad input; anything else thrown here is a torchport bug.
     throw new InternalError(`internal error while reading ${name}: ${(err as Error)?.message ?? String(err)}; please report`, { cause: err });
   }
+}
+
+/** The reader's messages quote names and strings from the file: control characters there are escaped, so a message stays one line. */
+function oneLine(message: string): string {
+  return message.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }

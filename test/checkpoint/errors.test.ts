@@ -105,3 +105,16 @@ test('every truncation and 300 random corruptions of real checkpoints give an In
     }
   }
 });
+
+test('names quoted from the file keep the message on one line: control characters are escaped', () => {
+  // missing_record.pth with its missing storage key '1' changed to a newline in data.pkl
+  const bytes = readFileSync(fixture('missing_record.pth'));
+  const at = bytes.indexOf(Buffer.from('X\x01\x00\x00\x001q\x11', 'latin1'));
+  assert.ok(at > 0);
+  bytes[at + 5] = 0x0a;
+  assert.throws(() => readCheckpointBytes(bytes, 'edited.pth', { verify: false }), (err: Error) => {
+    assert.ok(err instanceof InputError);
+    assert.equal(err.message, "edited.pth: storage record 'small/data/\\x0a' is missing from the zip archive");
+    return true;
+  });
+});
