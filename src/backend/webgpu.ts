@@ -185,6 +185,12 @@ function assertAlive(state: { lost?: string }): void {
 
 let active: { info: WebGpuAdapterInfo; device: Device; lost?: string } | undefined;
 
+/** Why the webgpu device is gone, once it is (its tensors went with it); undefined while it lives. */
+export function webGpuDeviceLoss(): string | undefined {
+  const lost = active?.lost;
+  return lost === undefined ? undefined : `webgpu: the GPU device was lost (${lost})`;
+}
+
 /** The adapter the registered webgpu backend runs on, and why its device was lost, if it was. */
 export function webGpuState(): { info: WebGpuAdapterInfo; lost?: string } | undefined {
   return active && { info: active.info, lost: active.lost };

@@ -37,9 +37,23 @@ export interface TrainState {
   best?: { metric: string; value: number; epoch: number };
 }
 
+/** Model weights and optimiser buffers read back to the host, by canonical name. */
+export interface HostState {
+  model: WeightArray[];
+  buffers: WeightArray[];
+}
+
+/** Reads the model's variables and the optimiser's buffers back from the backend. */
+export async function readHostState(variables: Map<string, tf.Variable>, optimizer: Sgd): Promise<HostState> {
+  return { model: await toArrays(variables), buffers: await toArrays(byCanonicalName(variables, optimizer.state())) };
+}
+
 export async function saveCheckpoint(dir: string, variables: Map<string, tf.Variable>, optimizer: Sgd, state: TrainState, meta: CheckpointMeta): Promise<void> {
-  const model = await toArrays(variables);
-  const buffers = await toArrays(byCanonicalName(variables, optimizer.state()));
+  await saveHostCheckpoint(dir, await readHostState(variables, optimizer), state, meta);
+}
+
+/** A checkpoint from values already on the host (what a lost GPU device leaves to save). */
+export async function saveHostCheckpoint(dir: string, { model, buffers }: HostState, state: TrainState, meta: CheckpointMeta): Promise<void> {
   await writeDirAtomic(dir, (tmp) => {
     writeTfjsWeights(tmp, model, meta);
     mkdirSync(join(tmp, 'optimizer'));

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { formatPreflight, preflight } from '../backend/preflight.js';
 import { selectBackend, type BackendRequest } from '../backend/select.js';
+import { webGpuDeviceLoss } from '../backend/webgpu.js';
 import type { ReadOptions } from '../checkpoint/read.js';
 import { loadConfig } from '../config/load.js';
 import { checkModel } from '../config/model.js';
@@ -162,6 +163,7 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
     progress: o.progress ?? defaultProgress(process.stderr, cfg.logInterval),
     resume,
     handleSigint: o.handleSigint,
+    deviceLoss: backend.name === 'webgpu' ? { lost: webGpuDeviceLoss } : undefined,
   });
   try {
     const result = await trainer.fit();

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { ensureGradients } from '../backend/gradients.js';
 import { clipByGlobalNorm } from './clip.js';
-import { loadCheckpoint, saveCheckpoint, type CheckpointMeta, type TrainState } from './checkpoint.js';
+import { InputError } from '../errors.js';
+import { loadCheckpoint, readHostState, saveCheckpoint, saveHostCheckpoint, type CheckpointMeta, type HostState, type TrainState } from './checkpoint.js';
 import { JsonLog } from './log.js';
 import { defaultProgress, type IterationInfo, type Progress } from './progress.js';
 import type { Sgd } from './sgd.js';
@@ -38,6 +39,12 @@ export interface TrainerOptions<B> {
   handleSigint?: boolean;
   /** Called after every iteration (tests use it to watch the tensor count or to stop). */
   afterIteration?: (info: IterationInfo) => void;
+  /**
+   * Keep a host copy of the weights and optimiser buffers after every iteration, and tell when a
+   * failed step means the device (and every tensor on it) is gone: `latest` is then saved from
+   * the copy, like Ctrl-C, and the returned message replaces the error (a GPU backend's device loss).
+   */
+  deviceLoss?: { lost(err: unknown): string | undefined };
 }
 
 export interface TrainResult {
@@ -96,6 +103,8 @@ export class Trainer<B> {
     const started = performance.now();
     const startIteration = state.iteration;
     const save = async (dir: string) => saveCheckpoint(dir, variables, optimizer, { ...state, rng: model.rng?.getState() }, this.o.checkpointMeta ?? DEFAULT_META);
+    // the last completed iteration's values on the host, for a device that is lost mid-run
+    let host: { values: HostState; state: TrainState } | undefined;
     let metrics: Record<string, number> | undefined;
     try {
       while (state.epoch < maxEpochs) {
@@ -104,11 +113,14 @@ export class Trainer<B> {
           let values: StepValues;
           try {
             values = await this.step(batch, lr, `epoch ${state.epoch + 1}, batch ${state.batch + 1} (iteration ${state.iteration + 1})`);
+          } catch (err) {
+            throw await this.afterDeviceLoss(err, host);
           } finally {
             data.dispose(batch);
           }
           state.batch++;
           state.iteration++;
+          if (this.o.deviceLoss) host = { values: await readHostState(variables, optimizer), state: { ...state, rng: model.rng?.getState() } };
           const done = state.iteration - startIteration;
           const rate = done / ((performance.now() - started) / 1000);
           const info: IterationInfo = {
@@ -145,6 +157,16 @@ export class Trainer<B> {
       progress.close();
       process.off('SIGINT', onSigint);
     }
+  }
+
+  /** A step failed: when the device is gone, `latest` from the host copy, and the error to throw. */
+  private async afterDeviceLoss(err: unknown, host: { values: HostState; state: TrainState } | undefined): Promise<unknown> {
+    const lost = this.o.deviceLoss?.lost(err);
+    if (lost === undefined) return err;
+    if (!host) return new InputError(`${lost}; no iteration had finished, so nothing was saved`);
+    await saveHostCheckpoint(this.latestDir, host.values, host.state, this.o.checkpointMeta ?? DEFAULT_META);
+    this.log.write({ mode: 'event', event: 'device-lost', ...host.state });
+    return new InputError(`${lost}; saved ${this.latestDir} at iteration ${host.state.iteration}: continue with --resume (on any backend, e.g. --backend wasm)`);
   }
 
   private async updateBest(metrics: Record<string, number>, epoch: number, state: TrainState, save: (dir: string) => Promise<void>, progress: Progress): Promise<void> {

@@ -80,3 +80,36 @@ test('a lost device: every later kernel and read fails with one line that says h
   assert.equal(webGpuState()?.lost, undefined);
   assert.deepEqual(Array.from(await tf.add(tf.ones([2]), 1).data()), [2, 2]);
 });
+
+test('a device lost in the middle of training: latest/ is saved from the host copy, and one line says how to resume', { skip }, async () => {
+  const { mkdtempSync, readFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { Sgd } = await import('../../src/train/sgd.js');
+  const { Trainer } = await import('../../src/train/trainer.js');
+  const { webGpuDeviceLoss } = await import('../../src/backend/webgpu.js');
+  await selectBackend('webgpu');
+  const dir = mkdtempSync(join(tmpdir(), 'torchport-lost-'));
+  const w = tf.variable(tf.tensor1d([1, -2, 3]), true, 'lost-test.w');
+  const optimizer = new Sgd([w], { lr: 0.1 });
+  const trainer = new Trainer({
+    model: { namedVariables: () => new Map([['w', w]]), computeLoss: () => ({ total: tf.sum(tf.square(w)) as tf.Scalar, terms: {} }) },
+    data: { batchesPerEpoch: 4, async *batches(_epoch, start) { for (let i = start; i < 4; i++) yield i; }, dispose: () => {} },
+    optimizer,
+    lrAt: () => 0.1,
+    maxEpochs: 1,
+    workDir: dir,
+    progress: { iteration: () => {}, message: () => {}, close: () => {} },
+    handleSigint: false,
+    deviceLoss: { lost: webGpuDeviceLoss },
+    afterIteration: (info) => { if (info.iteration === 2) (tf.backend() as unknown as { device: { destroy(): void } }).device.destroy(); },
+  });
+  await assert.rejects(trainer.fit(), (error: Error) => {
+    assert.ok(error instanceof InputError, String(error));
+    assert.match(error.message, /^webgpu: the GPU device was lost \(.+\); saved .+latest at iteration 2: continue with --resume \(on any backend, e\.g\. --backend wasm\)$/);
+    return true;
+  });
+  assert.equal(JSON.parse(readFileSync(join(dir, 'latest', 'state.json'), 'utf8')).iteration, 2);
+  rmSync(dir, { recursive: true, force: true });
+  tf.removeBackend('webgpu');
+  await selectBackend('webgpu');
+});

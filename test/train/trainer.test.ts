@@ -12,6 +12,8 @@ import { buildLrSchedule } from '../../src/config/schedulers.js';
 import { NonFiniteLossError, Trainer, type TrainerOptions } from '../../src/train/trainer.js';
 import type { BatchSource, TrainableModel } from '../../src/train/types.js';
 import { lineProgress } from '../../src/train/progress.js';
+import { loadModelWeights } from '../../src/train/checkpoint.js';
+import { InputError } from '../../src/errors.js';
 
 await tf.setBackend('cpu');
 tf.enableProdMode();
@@ -199,4 +201,39 @@ test('checkpointInterval saves latest every N epochs and after the last', async 
   assert.equal(JSON.parse(readFileSync(join(dir, 'latest', 'state.json'), 'utf8')).epoch, 3);
   o.optimizer.dispose();
   m.dispose();
+});
+
+test('a device lost mid-run: latest/ is saved from the host copy of the last finished iteration, and one line says how to resume', async () => {
+  const dir = tmp();
+  const refDir = tmp();
+  // the reference: the weights of an uninterrupted run after iteration 5
+  const reference = linearModel();
+  let after5: Float32Array | undefined;
+  await new Trainer(options(reference, refDir, { afterIteration: (info) => { if (info.iteration === 5) after5 = reference.w.dataSync() as Float32Array; } })).fit();
+  const m = linearModel();
+  let iterations = 0;
+  const failing: TrainableModel<Batch> = {
+    ...m.model,
+    computeLoss: (batch) => {
+      if (iterations === 5) throw new Error('Device was destroyed.');
+      return m.model.computeLoss(batch);
+    },
+  };
+  const trainer = new Trainer(options(m, dir, {
+    model: failing,
+    afterIteration: () => iterations++,
+    deviceLoss: { lost: (err) => (/destroyed/.test((err as Error).message) ? 'webgpu: the GPU device was lost (destroyed)' : undefined) },
+  }));
+  await assert.rejects(trainer.fit(), (err: Error) => {
+    assert.ok(err instanceof InputError);
+    assert.equal(err.message, `webgpu: the GPU device was lost (destroyed); saved ${join(dir, 'latest')} at iteration 5: continue with --resume (on any backend, e.g. --backend wasm)`);
+    return true;
+  });
+  const state = JSON.parse(readFileSync(join(dir, 'latest', 'state.json'), 'utf8'));
+  assert.deepEqual([state.epoch, state.batch, state.iteration], [1, 1, 5]);
+  const check = linearModel();
+  loadModelWeights(join(dir, 'latest'), check.model.namedVariables());
+  assert.deepEqual(Array.from(check.w.dataSync()), Array.from(after5!));
+  for (const d of [dir, refDir]) rmSync(d, { recursive: true, force: true });
+  [m, reference, check].forEach((x) => x.dispose());
 });
