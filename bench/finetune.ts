@@ -5,7 +5,7 @@
 // backend asked for, side by side with torchvision's training step on PyTorch CPU (1 thread,
 // OpenBLAS) on the same images, in one run.
 //   node --import tsx bench/finetune.ts [--iterations 6] [--backends wasm,cpu]
-// The cpu backend needs minutes per step (see /work/shared/reading/perf-baseline.md); ask for it
+// The cpu backend needs minutes per step (about 50x wasm; docs/backends.md); ask for it
 // explicitly. Steady-state figures drop the first iteration (weight packing, warm-up).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
