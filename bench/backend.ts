@@ -13,8 +13,8 @@ import { selectBackend } from '../src/backend/select.js';
 import { createMobileNetV3 } from '../src/models/backbones/mobilenetv3/index.js';
 import { fasterrcnnMobileNetV3Large320FPN } from '../src/models/detection/config.js';
 import { createFasterRCNN } from '../src/models/detection/faster-rcnn.js';
-import { computeLosses } from '../src/models/detection/training/faster-rcnn-train.js';
-import { SeededRandom } from '../src/models/detection/training/random.js';
+import { computeLosses } from '../src/train/detection/faster-rcnn-train.js';
+import { SeededRandom } from '../src/train/detection/random.js';
 
 interface Timing { ms: number; min_ms: number; cpu_ms: number; runs: number; other_cores: number }
 type Step = () => void | Promise<void>;

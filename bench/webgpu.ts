@@ -16,8 +16,8 @@ import { formatAdapter, useWebGpu } from '../src/backend/webgpu.js';
 import { createMobileNetV3 } from '../src/models/backbones/mobilenetv3/index.js';
 import { fasterrcnnMobileNetV3Large320FPN, fasterrcnnMobileNetV3LargeFPN } from '../src/models/detection/config.js';
 import { createFasterRCNN } from '../src/models/detection/faster-rcnn.js';
-import { computeLosses } from '../src/models/detection/training/faster-rcnn-train.js';
-import { SeededRandom } from '../src/models/detection/training/random.js';
+import { computeLosses } from '../src/train/detection/faster-rcnn-train.js';
+import { SeededRandom } from '../src/train/detection/random.js';
 
 type Backend = 'webgpu' | 'wasm';
 type Step = () => Promise<void>;

@@ -82,13 +82,13 @@ export { transformImages, resizedSize, boxesToOriginal, type RGBImage, type Tran
 export { fasterRCNNLayout, classColumns, rpnHeadSpecs, roiHeadSpecs } from './models/detection/specs.js';
 export { createFasterRCNN, type FasterRCNN, type FeaturesOutput } from './models/detection/faster-rcnn.js';
 // detector training (src/models/detection/training)
-export { matchPredictions, BELOW_LOW_THRESHOLD, BETWEEN_THRESHOLDS, type MatcherOptions } from './models/detection/training/matcher.js';
-export { sampleBalanced, type SamplerOptions, type BalancedSample } from './models/detection/training/sampler.js';
-export { SeededRandom } from './models/detection/training/random.js';
-export { assignAnchorTargets, sampleRoITargets, type ImageTargets, type AnchorTargets, type RoISamples } from './models/detection/training/targets.js';
-export { rpnLosses, roiLosses, smoothL1, bceWithLogits, BOX_LOSS_BETA } from './models/detection/training/losses.js';
-export { computeLosses, rpnStage, roiStage, type DetectionBatch, type DetectionLosses, type LossOptions } from './models/detection/training/faster-rcnn-train.js';
-export { detectorTrainable, detectorVariables, toDetectionBatch } from './models/detection/training/trainable.js';
+export { matchPredictions, BELOW_LOW_THRESHOLD, BETWEEN_THRESHOLDS, type MatcherOptions } from './train/detection/matcher.js';
+export { sampleBalanced, type SamplerOptions, type BalancedSample } from './train/detection/sampler.js';
+export { SeededRandom } from './train/detection/random.js';
+export { assignAnchorTargets, sampleRoITargets, type ImageTargets, type AnchorTargets, type RoISamples } from './train/detection/targets.js';
+export { rpnLosses, roiLosses, smoothL1, bceWithLogits, BOX_LOSS_BETA } from './train/detection/losses.js';
+export { computeLosses, rpnStage, roiStage, type DetectionBatch, type DetectionLosses, type LossOptions } from './train/detection/faster-rcnn-train.js';
+export { detectorTrainable, detectorVariables, toDetectionBatch } from './train/detection/trainable.js';
 export { createFPN } from './models/necks/fpn.js';
 export { necks } from './models/necks/registry.js';
 export type { Neck, NeckBuilder } from './models/necks/types.js';

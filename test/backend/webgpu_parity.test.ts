@@ -18,7 +18,7 @@ import { createMobileNetV3 } from '../../src/models/backbones/mobilenetv3/index.
 import { decodeNpy } from '../../src/io/npy.js';
 import { createFasterRCNN } from '../../src/models/detection/faster-rcnn.js';
 import { roiAlign } from '../../src/models/detection/roi-align.js';
-import { roiStage } from '../../src/models/detection/training/faster-rcnn-train.js';
+import { roiStage } from '../../src/train/detection/faster-rcnn-train.js';
 import { loadDetectorCheckpoint } from '../../src/models/detectors/load.js';
 import { assertClose, f32, FIXTURE, json, npy } from '../models/detection/helpers.js';
 import { canonicalWeights, npyTensor, toNchw, toNhwc } from '../models/mobilenetv3_fixtures.js';
@@ -214,7 +214,7 @@ test("the detector's RoI losses on webgpu, given torchvision's proposals, equal 
 
 test('a whole train-mode detector step on webgpu (proposals read before the tape) equals torchvision: the four losses and the updated running statistics', { skip }, async () => {
   await selectBackend('webgpu', { training: true });
-  const { detectorTrainable, detectorVariables } = await import('../../src/models/detection/training/trainable.js');
+  const { detectorTrainable, detectorVariables } = await import('../../src/train/detection/trainable.js');
   const { loadFixtureBatch, loadSamplingFixture } = await import('../models/detection/sampling-fixture.js');
   const dir = new URL('../../fixtures/detection-train/', import.meta.url);
   const expected = JSON.parse(readFileSync(new URL('expected.json', dir), 'utf8'));

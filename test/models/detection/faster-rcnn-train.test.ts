@@ -10,9 +10,9 @@ import { selectBackend } from '../../../src/backend/select.js';
 import { ensureGradients } from '../../../src/backend/gradients.js';
 import { planLayout, permute } from '../../../src/mapping/layout.js';
 import { createFasterRCNN } from '../../../src/models/detection/faster-rcnn.js';
-import { computeLosses, roiStage, rpnStage, type DetectionBatch } from '../../../src/models/detection/training/faster-rcnn-train.js';
-import { detectorTrainable, detectorVariables, toDetectionBatch } from '../../../src/models/detection/training/trainable.js';
-import { SeededRandom } from '../../../src/models/detection/training/random.js';
+import { computeLosses, roiStage, rpnStage, type DetectionBatch } from '../../../src/train/detection/faster-rcnn-train.js';
+import { detectorTrainable, detectorVariables, toDetectionBatch } from '../../../src/train/detection/trainable.js';
+import { SeededRandom } from '../../../src/train/detection/random.js';
 import { assertRelClose, fixtureNpy, loadFixtureBatch, loadSamplingFixture, type LossFixtureSettings } from './sampling-fixture.js';
 
 await selectBackend('wasm');

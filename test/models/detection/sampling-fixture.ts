@@ -8,7 +8,7 @@ import { decodeNpy } from '../../../src/io/npy.js';
 import type { WeightMap } from '../../../src/models/layers/weights.js';
 import { createFasterRCNN, type FasterRCNN } from '../../../src/models/detection/faster-rcnn.js';
 import { loadDetectorCheckpoint } from '../../../src/models/detectors/load.js';
-import type { DetectionBatch } from '../../../src/models/detection/training/faster-rcnn-train.js';
+import type { DetectionBatch } from '../../../src/train/detection/faster-rcnn-train.js';
 
 const LOSSES = new URL('../../../fixtures/detection-losses/', import.meta.url);
 

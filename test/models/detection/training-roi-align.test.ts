@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../../../src/backend/select.js';
 import { ensureGradients } from '../../../src/backend/gradients.js';
 import { multiScaleRoIAlign, roiAlign } from '../../../src/models/detection/roi-align.js';
-import { SeededRandom } from '../../../src/models/detection/training/random.js';
+import { SeededRandom } from '../../../src/train/detection/random.js';
 
 await selectBackend('wasm');
 await ensureGradients();

@@ -9,10 +9,10 @@ import {
   BELOW_LOW_THRESHOLD,
   BETWEEN_THRESHOLDS,
   matchPredictions,
-} from '../../../src/models/detection/training/matcher.js';
-import { SeededRandom } from '../../../src/models/detection/training/random.js';
-import { sampleBalanced } from '../../../src/models/detection/training/sampler.js';
-import { assignAnchorTargets, sampleRoITargets } from '../../../src/models/detection/training/targets.js';
+} from '../../../src/train/detection/matcher.js';
+import { SeededRandom } from '../../../src/train/detection/random.js';
+import { sampleBalanced } from '../../../src/train/detection/sampler.js';
+import { assignAnchorTargets, sampleRoITargets } from '../../../src/train/detection/targets.js';
 
 interface MatcherCase {
   gt: number[];

@@ -4,10 +4,10 @@
 // unless the backbone has normEval (then, as torchvision's FrozenBatchNorm2d, running statistics),
 // and their updated running statistics go back to the trainer as buffers.
 import * as tf from '@tensorflow/tfjs-core';
-import type { DataBatch } from '../../../data/loader.js';
-import type { TrainableModel } from '../../../train/types.js';
-import type { WeightMap } from '../../layers/weights.js';
-import type { FasterRCNN } from '../faster-rcnn.js';
+import type { DataBatch } from '../../data/loader.js';
+import type { TrainableModel } from '../types.js';
+import type { WeightMap } from '../../models/layers/weights.js';
+import type { FasterRCNN } from '../../models/detection/faster-rcnn.js';
 import { computeLosses, precomputeProposals, type DetectionBatch } from './faster-rcnn-train.js';
 import { SeededRandom } from './random.js';
 

@@ -1,8 +1,8 @@
 // The samplers' random source: counter-based (draw k of a seed is mixSeed(seed, k)), so its whole
 // state is two integers that a resumed training run restores to sample exactly what the first
 // run would have.
-import { mixSeed } from '../../../data/rng.js';
-import type { RngHolder } from '../../../train/types.js';
+import { mixSeed } from '../../data/rng.js';
+import type { RngHolder } from '../types.js';
 
 export class SeededRandom implements RngHolder {
   private readonly seed: number;

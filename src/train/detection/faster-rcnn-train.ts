@@ -4,9 +4,9 @@
 // → RoI losses. Everything differentiable stays on the tape: the RoI losses reach the FPN and the
 // backbone through RoIAlign, the RPN losses through the RPN head.
 import * as tf from '@tensorflow/tfjs-core';
-import type { WeightMap } from '../../layers/weights.js';
-import { encodeBoxes } from '../box-coder.js';
-import type { FasterRCNN } from '../faster-rcnn.js';
+import type { WeightMap } from '../../models/layers/weights.js';
+import { encodeBoxes } from '../../models/detection/box-coder.js';
+import type { FasterRCNN } from '../../models/detection/faster-rcnn.js';
 import { rpnLosses, roiLosses } from './losses.js';
 import type { SeededRandom } from './random.js';
 import { sampleBalanced } from './sampler.js';
