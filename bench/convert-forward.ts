@@ -15,8 +15,8 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../src/backend/select.js';
-import { decodeNpy } from '../src/io/npy.js';
-import { disposeConverted, loadConverted } from '../src/mapping/convert.js';
+import { decodeNpy } from '../src/checkpoint/npy.js';
+import { disposeConverted, loadConverted } from '../src/models/convert.js';
 
 const quick = process.argv.includes('--quick');
 const ROOT = join(import.meta.dirname, '..');

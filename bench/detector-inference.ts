@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { setSimdGemm } from '../src/backend/kernels/simd_product.js';
 import { selectBackend, type BackendRequest } from '../src/backend/select.js';
-import { decodeNpy } from '../src/io/npy.js';
+import { decodeNpy } from '../src/checkpoint/npy.js';
 import { loadDetectorCheckpoint } from '../src/models/detectors/load.js';
 
 const runsArg = process.argv.indexOf('--runs');

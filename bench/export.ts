@@ -60,7 +60,7 @@ async function main(): Promise<void> {
   const folder = join(DIR, 'converted');
   if (!existsSync(ckpt)) execFileSync(PY, [join(ROOT, 'bench', 'export_torch.py'), 'make', ckpt], { env });
   if (!existsSync(join(folder, 'model.json'))) {
-    const { convertCheckpoint } = await import('../src/mapping/convert.js');
+    const { convertCheckpoint } = await import('../src/models/convert.js');
     if (!(await convertCheckpoint(ckpt, folder)).written) throw new Error('the benchmark checkpoint did not convert completely');
   }
   const outs = { torch: join(DIR, 'torch_save.pth'), pth: join(DIR, 'export.pth'), safetensors: join(DIR, 'export.safetensors') };

@@ -1,9 +1,9 @@
 // torchport's library API: everything the CLI does is available from here.
 export { InputError, InternalError } from './errors.js';
 export type { DType, TensorData, TorchTensor, StateDict, StateDictMetadata } from './checkpoint/types.js';
-export type { ParamKind, ParamSpec, FeatureInfo } from './models/params.js';
-export { Registry, RegistryError } from './models/registry.js';
-export { encodeNpy, decodeNpy } from './io/npy.js';
+export type { ParamKind, ParamSpec, FeatureInfo } from './mapping/params.js';
+export { Registry, RegistryError } from './registry.js';
+export { encodeNpy, decodeNpy } from './checkpoint/npy.js';
 // checkpoint exports
 export { readCheckpoint, readCheckpointBytes, type CheckpointFile, type ReadOptions } from './checkpoint/read.js';
 export { extractStateDict, selectPrefix, describeValue, type ExtractOptions, type ExtractedStateDict } from './checkpoint/extract.js';
@@ -22,11 +22,11 @@ export type { MappingPlan, SourceSpec, MatchedEntry, MismatchEntry, MissingEntry
 export { planLayout, permute } from './mapping/layout.js';
 export { applyPlan, type NamedWeight } from './mapping/apply.js';
 export { detectMapping, type Detection, type Candidate, type DescribeModel, type ModelDescription } from './mapping/detect.js';
-export { describeModel, modelDescriptions } from './mapping/models.js';
-export { mapCheckpoint, detectForSources, sourceSpecs, type MapCheckpointOptions, type MappedCheckpoint } from './mapping/pipeline.js';
+export { describeModel, modelDescriptions } from './models/descriptions.js';
+export { mapCheckpoint, detectForSources, sourceSpecs, type MapCheckpointOptions, type MappedCheckpoint } from './models/map-checkpoint.js';
 export { buildReport, renderReport, summaryLine, type DiffReport, type DiffSummary } from './mapping/report.js';
 export { suggestRules, type SuggestionGroup } from './mapping/suggest.js';
-export { convertCheckpoint, loadConverted, disposeConverted, readConvertedMetadata, type ConvertOptions, type ConvertedMetadata } from './mapping/convert.js';
+export { convertCheckpoint, loadConverted, disposeConverted, readConvertedMetadata, type ConvertOptions, type ConvertedMetadata } from './models/convert.js';
 export { featureRows, outIndicesChoice, proposeOutIndices, type OutIndicesChoice } from './mapping/features.js';
 export { writeTfjsWeights, readTfjsWeights, type ModelJson, type WeightsManifestGroup, type WeightArray } from './io/tfjs-weights.js';
 // model exports

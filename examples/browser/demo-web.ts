@@ -5,9 +5,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { selectBackend } from '../../src/backend/select.js';
 import { exportGraphModel } from '../../src/export/graph-model/index.js';
-import { decodeNpy } from '../../src/io/npy.js';
+import { decodeNpy } from '../../src/checkpoint/npy.js';
 import { encodePng } from '../../src/io/image.js';
-import { convertCheckpoint } from '../../src/mapping/convert.js';
+import { convertCheckpoint } from '../../src/models/convert.js';
 import { readFileSync } from 'node:fs';
 import { startServer } from './serve.mjs';
 

@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { writeDirAtomic } from '../io/atomic.js';
-import { encodeNpy } from '../io/npy.js';
+import { encodeNpy } from './npy.js';
 import { toFloat32 } from './dtype.js';
 import type { StateDict } from './types.js';
 

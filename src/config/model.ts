@@ -7,7 +7,7 @@ import { InputError } from '../errors.js';
 import type { LabelMap } from '../data/coco.js';
 import type { FasterRCNNConfig } from '../models/detection/config.js';
 import type { FasterRCNN } from '../models/detection/faster-rcnn.js';
-import { RegistryError } from '../models/registry.js';
+import { RegistryError } from '../registry.js';
 import type { TrainConfig } from './types.js';
 import { detectorConfig } from './validate.js';
 

@@ -1,7 +1,7 @@
 // Optimisers by name. The config side: each entry checks its options and fills defaults; the
 // trainer (src/train) implements the update rule for the resolved spec.
 
-import { Registry } from '../models/registry.js';
+import { Registry } from '../registry.js';
 import { type Schema, bool, num, obj, optional } from './schema.js';
 
 export interface OptimizerSpec {

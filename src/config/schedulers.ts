@@ -3,7 +3,7 @@
 // every scheduler (mmengine chains them multiplicatively). `byEpoch` schedulers count in epochs
 // and change only at epoch boundaries.
 
-import { Registry } from '../models/registry.js';
+import { Registry } from '../registry.js';
 import { type Schema, bool, int, num, obj, optional, arr } from './schema.js';
 
 export interface SchedulerContext {

@@ -6,7 +6,7 @@
 
 import { InputError } from '../errors.js';
 import type { FasterRCNNConfig } from '../models/detection/config.js';
-import { RegistryError, type Registry } from '../models/registry.js';
+import { RegistryError, type Registry } from '../registry.js';
 import { datasets } from '../data/datasets.js';
 import { transforms } from '../data/transforms.js';
 import type { ConfigDict } from './merge.js';

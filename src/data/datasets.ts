@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { DataSection, DatasetSection } from '../config/types.js';
 import { InputError } from '../errors.js';
 import type { TransformConfig } from '../models/detection/config.js';
-import { Registry } from '../models/registry.js';
+import { Registry } from '../registry.js';
 import { CocoDataset } from './dataset.js';
 import { DetectionLoader } from './loader.js';
 import { buildPipeline } from './transforms.js';

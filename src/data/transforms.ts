@@ -5,7 +5,7 @@
 
 import type { TransformConfig } from '../models/detection/config.js';
 import { normalizeAndResize } from '../models/detection/transform.js';
-import { Registry } from '../models/registry.js';
+import { Registry } from '../registry.js';
 import { flipHorizontal } from '../io/image.js';
 import { type Schema, int, num, obj, optional, tuple } from '../config/schema.js';
 

@@ -6,14 +6,14 @@ import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } fro
 import { join } from 'node:path';
 import { InputError } from '../errors.js';
 import type { ModelJson } from '../io/tfjs-weights.js';
-import { readConvertedMetadata, type ConvertedMetadata } from '../mapping/convert.js';
-import { describeModel } from '../mapping/models.js';
+import { readConvertedMetadata, type ConvertedMetadata } from '../models/convert.js';
+import { describeModel } from '../models/descriptions.js';
 import { readSourceRecord, type SourceRecord } from '../mapping/source-record.js';
 import type { ModelOptions } from '../mapping/types.js';
 import type { TorchTensor } from '../checkpoint/types.js';
 import type { FasterRCNNConfig } from '../models/detection/config.js';
 import { fasterRCNNLayout } from '../models/detection/specs.js';
-import type { ParamSpec } from '../models/params.js';
+import type { ParamSpec } from '../mapping/params.js';
 
 /** One float32 weight of the folder: its TF.js shape, its values read from the shards on demand. */
 export interface FolderWeight {

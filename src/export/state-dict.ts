@@ -13,7 +13,7 @@ import { InputError } from '../errors.js';
 import { planLayout, permute } from '../mapping/layout.js';
 import { loadMapping } from '../mapping/load.js';
 import { counterKeys, keyHints, type KeyHints } from '../mapping/reverse.js';
-import type { ParamKind } from '../models/params.js';
+import type { ParamKind } from '../mapping/params.js';
 import { PREDICTOR_WEIGHT, reorderClasses, type ClassLayout } from './class-order.js';
 import { chooseLayout, type ChosenLayout } from './layouts.js';
 import { readModelFolder, type FolderWeight, type FolderWeights } from './model-folder.js';

@@ -5,7 +5,7 @@ import { PyTuple, type PickleValue } from '../checkpoint/pickle-writer.js';
 import { writeSafetensors } from '../checkpoint/write-safetensors.js';
 import { writeStateDictPth } from '../checkpoint/write-pth.js';
 import { InputError } from '../errors.js';
-import { TORCHPORT_VERSION } from '../mapping/convert.js';
+import { TORCHPORT_VERSION } from '../models/convert.js';
 import { buildExport, type ExportedStateDict, type ExportOptions } from './state-dict.js';
 
 export const STATE_DICT_FORMATS = ['pth', 'safetensors'] as const;

@@ -1,6 +1,6 @@
 // Auto-detection: scores every (mapping, target model, inferred options) candidate against a
 // checkpoint's keys and shapes and picks the one that loads best. Names and shapes only.
-import type { FeatureInfo, ParamSpec } from '../models/params.js';
+import type { FeatureInfo, ParamSpec } from './params.js';
 import { InputError } from '../errors.js';
 import { planMapping, type MappingPlan, type ResolutionCache, type SourceSpec } from './plan.js';
 import type { InferRule, Mapping, MappingTarget, ModelOptions } from './types.js';

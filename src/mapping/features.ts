@@ -1,7 +1,7 @@
 // Feature-layer facts for choosing a neck's inputs: per layer stride and channels, the last layer of
 // each stride, a proposed `outIndices` for an FPN and the `inChannels` that indices imply.
 import { InputError } from '../errors.js';
-import type { FeatureInfo } from '../models/params.js';
+import type { FeatureInfo } from './params.js';
 
 export interface FeatureRow extends FeatureInfo {
   /** The deepest layer with this stride (the usual FPN tap). */

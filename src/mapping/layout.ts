@@ -1,7 +1,7 @@
 // PyTorch → TF.js tensor layouts, decided by the target parameter's kind and the source's shape
 // (see ParamKind): conv2d OIHW → HWIO, depthwise [C,1,kh,kw] → [kh,kw,C,1], dense from Linear
 // [out,in] or a 1x1 conv [out,in,1,1] → [in,out], vectors as they are.
-import type { ParamKind } from '../models/params.js';
+import type { ParamKind } from './params.js';
 
 export interface LayoutPlan {
   /** Shape after conversion (TF.js layout). */

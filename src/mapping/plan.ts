@@ -2,7 +2,7 @@
 // checks each claimed target against the model's declared parameters. Works on names and shapes
 // only (no tensor data, no TF.js), so `diff` and auto-detection are cheap.
 import type { DType } from '../checkpoint/types.js';
-import type { ParamKind, ParamSpec } from '../models/params.js';
+import type { ParamKind, ParamSpec } from './params.js';
 import { planLayout } from './layout.js';
 import { capturesOf, fillTemplate, type Tables, type Template } from './template.js';
 import type { IgnoreRule, Mapping, RenameRule } from './types.js';

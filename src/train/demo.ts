@@ -11,7 +11,7 @@ import { writeShapesDataset } from '../data/shapes.js';
 import { InputError } from '../errors.js';
 import { drawDetections } from '../io/draw.js';
 import { summaryLine } from '../mapping/report.js';
-import { convertCheckpoint } from '../mapping/convert.js';
+import { convertCheckpoint } from '../models/convert.js';
 import { readImageFile } from '../models/detectors/run.js';
 import { finetune, type FinetuneResult } from './finetune.js';
 import type { Progress } from './progress.js';

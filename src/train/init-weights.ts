@@ -11,7 +11,7 @@ import { readCheckpoint } from '../checkpoint/read.js';
 import { InputError } from '../errors.js';
 import { readTfjsWeights } from '../io/tfjs-weights.js';
 import { applyPlan, type NamedWeight } from '../mapping/apply.js';
-import { detectForSources, sourceSpecs } from '../mapping/pipeline.js';
+import { detectForSources, sourceSpecs } from '../models/map-checkpoint.js';
 import { buildReport, summaryLine } from '../mapping/report.js';
 import type { FasterRCNN } from '../models/detection/faster-rcnn.js';
 import type { WeightMap } from '../models/layers/weights.js';

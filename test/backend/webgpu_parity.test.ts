@@ -15,7 +15,7 @@ import { formatPreflight, preflight } from '../../src/backend/preflight.js';
 import { selectBackend } from '../../src/backend/select.js';
 import { backendStatus } from '../../src/backend/status.js';
 import { createMobileNetV3 } from '../../src/models/backbones/mobilenetv3/index.js';
-import { decodeNpy } from '../../src/io/npy.js';
+import { decodeNpy } from '../../src/checkpoint/npy.js';
 import { createFasterRCNN } from '../../src/models/detection/faster-rcnn.js';
 import { roiAlign } from '../../src/models/detection/roi-align.js';
 import { roiStage } from '../../src/train/detection/faster-rcnn-train.js';

@@ -6,7 +6,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { decodeNpy, encodeNpy } from '../../src/io/npy.js';
+import { decodeNpy, encodeNpy } from '../../src/checkpoint/npy.js';
 import { relErr } from '../mapping/helpers.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');

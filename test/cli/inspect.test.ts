@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { toFloat32 } from '../../src/checkpoint/dtype.js';
-import { decodeNpy } from '../../src/io/npy.js';
+import { decodeNpy } from '../../src/checkpoint/npy.js';
 import { expected, fixture, FIXTURES } from '../checkpoint/helpers.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');

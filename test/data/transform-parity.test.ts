@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import { CocoDataset } from '../../src/data/dataset.js';
 import { DetectionLoader } from '../../src/data/loader.js';
 import { DEFAULT_TEST_PIPELINE, buildPipeline } from '../../src/data/transforms.js';
-import { decodeNpy } from '../../src/io/npy.js';
+import { decodeNpy } from '../../src/checkpoint/npy.js';
 
 const DIR = join(import.meta.dirname, 'fixtures', 'transform');
 

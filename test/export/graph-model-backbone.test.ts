@@ -9,8 +9,8 @@ import { after, before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../../src/backend/select.js';
 import { exportGraphModel } from '../../src/export/graph-model/index.js';
-import { decodeNpy } from '../../src/io/npy.js';
-import { convertCheckpoint } from '../../src/mapping/convert.js';
+import { decodeNpy } from '../../src/checkpoint/npy.js';
+import { convertCheckpoint } from '../../src/models/convert.js';
 import { relErr } from '../mapping/helpers.js';
 import { loadFolder } from './graph-model-helpers.js';
 

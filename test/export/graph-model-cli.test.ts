@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { selectBackend } from '../../src/backend/select.js';
-import { convertCheckpoint } from '../../src/mapping/convert.js';
+import { convertCheckpoint } from '../../src/models/convert.js';
 import { FIXTURE, npy } from '../models/detection/helpers.js';
 import { adaptiveSampling, loadFolder, runDetector, writeVariantFolder } from './graph-model-helpers.js';
 

@@ -10,7 +10,7 @@ import { after, before, test } from 'node:test';
 import { selectBackend } from '../../src/backend/select.js';
 import { encodePng } from '../../src/io/image.js';
 import { readTfjsWeights, writeTfjsWeights } from '../../src/io/tfjs-weights.js';
-import { convertCheckpoint } from '../../src/mapping/convert.js';
+import { convertCheckpoint } from '../../src/models/convert.js';
 import { detectorFolderMetadata, loadDetectorDir } from '../../src/models/detectors/load.js';
 import { FIXTURE, npy } from '../models/detection/helpers.js';
 
@@ -76,7 +76,7 @@ test('a weights folder without torchport metadata: one line, exit 2', () => {
 
 test('`torchport forward` on a detector folder writes its FPN outputs; the converted folder and the checkpoint agree', async () => {
   const input = join(work, 'x.npy');
-  const { encodeNpy, decodeNpy } = await import('../../src/io/npy.js');
+  const { encodeNpy, decodeNpy } = await import('../../src/checkpoint/npy.js');
   const data = Float32Array.from({ length: 3 * 64 * 96 }, (_, i) => Math.sin(i) * 0.5);
   writeFileSync(input, encodeNpy({ dtype: 'float32', shape: [1, 3, 64, 96], data }));
   const outs = [converted, best].map((dir, k) => {

@@ -12,7 +12,7 @@ import { selectBackend } from '../../src/backend/select.js';
 import { InputError } from '../../src/errors.js';
 import { exportGraphModel, SUPPORTED_OPS, UnsupportedOpError } from '../../src/export/graph-model/index.js';
 import { readTfjsWeights, writeTfjsWeights } from '../../src/io/tfjs-weights.js';
-import { convertCheckpoint } from '../../src/mapping/convert.js';
+import { convertCheckpoint } from '../../src/models/convert.js';
 import { FIXTURE } from '../models/detection/helpers.js';
 import { adaptiveSampling, writeVariantFolder } from './graph-model-helpers.js';
 

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { floatToHalf } from '../../src/checkpoint/narrow.js';
 import { exportStateDict } from '../../src/export/write.js';
-import { convertCheckpoint } from '../../src/mapping/convert.js';
+import { convertCheckpoint } from '../../src/models/convert.js';
 import { makeExports } from '../../fixtures/export/make-exports.js';
 import { bytesOf, differences, stateDictOf } from './helpers.js';
 

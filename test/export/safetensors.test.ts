@@ -11,7 +11,7 @@ import { readCheckpoint } from '../../src/checkpoint/read.js';
 import { writeSafetensors } from '../../src/checkpoint/write-safetensors.js';
 import { InputError } from '../../src/errors.js';
 import { exportStateDict } from '../../src/export/write.js';
-import { convertCheckpoint } from '../../src/mapping/convert.js';
+import { convertCheckpoint } from '../../src/models/convert.js';
 import { bytesOf, differences, stateDictOf } from './helpers.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');

@@ -12,7 +12,7 @@ import { readCheckpoint } from '../../src/checkpoint/read.js';
 import type { StateDict } from '../../src/checkpoint/types.js';
 import { writeShapesDataset } from '../../src/data/shapes.js';
 import { readTfjsWeights } from '../../src/io/tfjs-weights.js';
-import { convertCheckpoint } from '../../src/mapping/convert.js';
+import { convertCheckpoint } from '../../src/models/convert.js';
 import { differences, stateDictOf } from './helpers.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');

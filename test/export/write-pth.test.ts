@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { archiveName, writeStateDictPth } from '../../src/checkpoint/write-pth.js';
 import { exportStateDict } from '../../src/export/write.js';
-import { convertCheckpoint } from '../../src/mapping/convert.js';
+import { convertCheckpoint } from '../../src/models/convert.js';
 import { bytesOf, stateDictOf } from './helpers.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');

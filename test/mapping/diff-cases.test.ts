@@ -2,7 +2,7 @@
 // and a checkpoint missing one block; plus suggestions for renamed keys.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { detectForSources, mapCheckpoint } from '../../src/mapping/pipeline.js';
+import { detectForSources, mapCheckpoint } from '../../src/models/map-checkpoint.js';
 import { buildReport, renderReport } from '../../src/mapping/report.js';
 import { capturesOf, fillTemplate, parseTemplate } from '../../src/mapping/template.js';
 

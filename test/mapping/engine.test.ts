@@ -11,7 +11,7 @@ import { loadMapping } from '../../src/mapping/load.js';
 import { applyPlan } from '../../src/mapping/apply.js';
 import { planMapping, type SourceSpec } from '../../src/mapping/plan.js';
 import type { StateDict } from '../../src/checkpoint/types.js';
-import type { ParamSpec } from '../../src/models/params.js';
+import type { ParamSpec } from '../../src/mapping/params.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'torchport-mapping-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

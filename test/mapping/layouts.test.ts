@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { selectBackend } from '../../src/backend/select.js';
-import { decodeNpy } from '../../src/io/npy.js';
-import { convertCheckpoint, disposeConverted, loadConverted, type ConvertOptions } from '../../src/mapping/convert.js';
-import { forwardNCHW } from '../../src/mapping/run-forward.js';
+import { decodeNpy } from '../../src/checkpoint/npy.js';
+import { convertCheckpoint, disposeConverted, loadConverted, type ConvertOptions } from '../../src/models/convert.js';
+import { forwardNCHW } from '../../src/models/run-forward.js';
 import { relErr } from './helpers.js';
 
 const input = decodeNpy(readFileSync('fixtures/mobilenetv3/input.npy'));
@@ -51,7 +51,7 @@ test('timm key names (tv_small saved under timm names; BatchNorm eps set back to
 });
 
 test('timm checkpoints default to BatchNorm eps 1e-5, as timm builds them', async () => {
-  const { detectForSources, sourceSpecs } = await import('../../src/mapping/pipeline.js');
+  const { detectForSources, sourceSpecs } = await import('../../src/models/map-checkpoint.js');
   const { readCheckpoint } = await import('../../src/checkpoint/read.js');
   const sd = readCheckpoint('fixtures/mapping/timm_small.pth').object as Map<string, never>;
   assert.equal(detectForSources(sourceSpecs(sd)).best.options.bnEps, 1e-5);
@@ -75,7 +75,7 @@ test('torchvision Faster R-CNN checkpoint: backbone.body.* loads with eps 1e-5, 
 });
 
 test('timm mobilenetv3_large_100 names (keys and shapes at full width): blocks.{stage}.{j} flatten onto features 1..16', async () => {
-  const { mapCheckpoint } = await import('../../src/mapping/pipeline.js');
+  const { mapCheckpoint } = await import('../../src/models/map-checkpoint.js');
   const { report } = mapCheckpoint('fixtures/mapping/timm_large_keys.pth');
   assert.equal(report.mapping.name, 'timm-mobilenetv3');
   assert.equal(report.model.name, 'mobilenetv3_large');

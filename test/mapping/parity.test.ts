@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../../src/backend/select.js';
-import { decodeNpy } from '../../src/io/npy.js';
-import { convertCheckpoint, disposeConverted, loadConverted } from '../../src/mapping/convert.js';
-import { forwardNCHW } from '../../src/mapping/run-forward.js';
+import { decodeNpy } from '../../src/checkpoint/npy.js';
+import { convertCheckpoint, disposeConverted, loadConverted } from '../../src/models/convert.js';
+import { forwardNCHW } from '../../src/models/run-forward.js';
 import { relErr } from './helpers.js';
 
 const FIX = 'fixtures/mobilenetv3';

@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../../src/backend/select.js';
 import { loadConfig } from '../../src/config/load.js';
 import { detectorConfig, validateConfig } from '../../src/config/validate.js';
-import { detectForSources } from '../../src/mapping/pipeline.js';
+import { detectForSources } from '../../src/models/map-checkpoint.js';
 import { createMobileNetV3 } from '../../src/models/backbones/mobilenetv3/index.js';
 import { createFasterRCNN } from '../../src/models/detection/faster-rcnn.js';
 import { torchvisionDetectorConfig } from '../../src/models/detectors/torchvision.js';

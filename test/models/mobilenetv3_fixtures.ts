@@ -1,7 +1,7 @@
 // Reads the PyTorch-generated MobileNetV3 fixtures (fixtures/mobilenetv3, see its README).
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
-import { decodeNpy } from '../../src/io/npy.js';
+import { decodeNpy } from '../../src/checkpoint/npy.js';
 import type { WeightMap } from '../../src/models/backbones/mobilenetv3/index.js';
 
 export const FIXTURES = new URL('../../fixtures/mobilenetv3/', import.meta.url);

@@ -18,7 +18,7 @@ const command: CommandModule<object, ConvertArgs> = {
       .option('json', { type: 'boolean', describe: 'print the diff report as JSON' }),
   handler: async (argv) => {
     const { basename, extname } = await import('node:path');
-    const { convertCheckpoint } = await import('../../mapping/convert.js');
+    const { convertCheckpoint } = await import('../../models/convert.js');
     const { renderReport, summaryLine } = await import('../../mapping/report.js');
     const out = argv.out ?? `${basename(argv.checkpoint, extname(argv.checkpoint))}_tfjs`;
     const result = await convertCheckpoint(argv.checkpoint, out, { ...(await mappingOptions(argv)), allowMissing: argv['allow-missing'] });

@@ -1,6 +1,6 @@
 // `torchport diff CKPT [--model NAME] [--mapping NAME|FILE]`: the key-diff report. Never loads TF.js.
 import type { Argv, CommandModule } from 'yargs';
-import type { MapCheckpointOptions } from '../../mapping/pipeline.js';
+import type { MapCheckpointOptions } from '../../models/map-checkpoint.js';
 import { readOptionsOf, withReadingArgs, type ReadingArgs } from '../reading-flags.js';
 
 /** The options `diff` and `convert` share: which model, which mapping, option overrides, where the weights are. */
@@ -48,7 +48,7 @@ const command: CommandModule<object, DiffArgs> = {
       .option('all', { type: 'boolean', describe: 'one line per key instead of grouped keys' })
       .option('json', { type: 'boolean', describe: 'print the report as JSON' }),
   handler: async (argv) => {
-    const { mapCheckpoint } = await import('../../mapping/pipeline.js');
+    const { mapCheckpoint } = await import('../../models/map-checkpoint.js');
     const { renderReport } = await import('../../mapping/report.js');
     const mapped = mapCheckpoint(argv.checkpoint, await mappingOptions(argv));
     if (argv.json) process.stdout.write(`${JSON.stringify(mapped.report, null, 2)}\n`);

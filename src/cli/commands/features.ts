@@ -18,7 +18,7 @@ const command: CommandModule<object, FeaturesArgs> = {
       .option('out-indices', { type: 'string', array: true, describe: 'feature layers you want (e.g. 2,5,9,14): prints the inChannels they imply' })
       .option('json', { type: 'boolean', describe: 'print as JSON' }),
   handler: async (argv) => {
-    const { describeModel } = await import('../../mapping/models.js');
+    const { describeModel } = await import('../../models/descriptions.js');
     const { featureRows, outIndicesChoice, proposeOutIndices } = await import('../../mapping/features.js');
     const { parseIndexList, parseOptionAssignments } = await import('../../mapping/parse-options.js');
     const { featureInfo } = describeModel(argv.model, parseOptionAssignments(argv.set));

@@ -32,7 +32,7 @@ const command: CommandModule<object, ForwardArgs> = {
       process.stdout.write(`wrote ${written.map((w) => `${w.file} [${w.shape.join(', ')}]`).join(', ')} to ${argv.out}/\n`);
       return;
     }
-    const { runForward } = await import('../../mapping/run-forward.js');
+    const { runForward } = await import('../../models/run-forward.js');
     const { parseIndexList } = await import('../../mapping/parse-options.js');
     const { written, initialised } = await runForward(argv.dir, argv.input, argv.out, {
       outIndices: argv['out-indices'] ? parseIndexList(argv['out-indices']) : undefined,

@@ -2,7 +2,7 @@
 // normalised as the source model expects (the NHWC form of what `torchport forward` takes);
 // outputs `features_<i>` (NHWC, one per requested feature layer) and, with a classifier head,
 // `logits` `[N, classes]`.
-import { disposeConverted, loadConverted, type ConvertedMetadata } from '../../mapping/convert.js';
+import { disposeConverted, loadConverted, type ConvertedMetadata } from '../../models/convert.js';
 import { backboneGraphFor, type BuiltGraph } from './detector.js';
 import { attr, GraphBuilder } from './graph.js';
 import { mobileNetV3Graph } from './mobilenetv3.js';

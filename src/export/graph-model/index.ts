@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { InputError } from '../../errors.js';
 import { readTfjsWeights } from '../../io/tfjs-weights.js';
 import { writeDirAtomic } from '../../io/atomic.js';
-import { readConvertedMetadata } from '../../mapping/convert.js';
+import { readConvertedMetadata } from '../../models/convert.js';
 import { labelName } from '../../models/detectors/labels.js';
 import { loadDetectorDir } from '../../models/detectors/load.js';
 import { DETECTOR_MODELS } from '../../models/detectors/torchvision.js';

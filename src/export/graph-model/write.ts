@@ -4,7 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SHARD_BYTES } from '../../io/tfjs-weights.js';
-import { TORCHPORT_VERSION } from '../../mapping/convert.js';
+import { TORCHPORT_VERSION } from '../../models/convert.js';
 import type { GraphBuilder } from './graph.js';
 
 export interface GraphModelJson {

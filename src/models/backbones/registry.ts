@@ -1,5 +1,5 @@
 // The backbone registry: name → factory taking that backbone's options.
-import { Registry } from '../registry.js';
+import { Registry } from '../../registry.js';
 import { createMobileNetV3, type MobileNetV3, type MobileNetV3Options } from './mobilenetv3/index.js';
 import type { Backbone } from './types.js';
 

@@ -1,6 +1,6 @@
 // What every backbone offers a neck, a detector and the mapping engine.
 import type * as tf from '@tensorflow/tfjs-core';
-import type { FeatureInfo, ParamSpec } from '../params.js';
+import type { FeatureInfo, ParamSpec } from '../../mapping/params.js';
 import type { WeightMap } from '../layers/weights.js';
 
 export interface ForwardOptions {

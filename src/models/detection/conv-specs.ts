@@ -1,5 +1,5 @@
 // Parameter declaration of a conv with bias (`<prefix>.weight` HWIO, `<prefix>.bias`); no TF.js.
-import type { ParamSpec } from '../params.js';
+import type { ParamSpec } from '../../mapping/params.js';
 
 export function convSpecs(prefix: string, kernel: number, inChannels: number, outChannels: number): ParamSpec[] {
   return [

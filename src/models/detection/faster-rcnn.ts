@@ -11,7 +11,7 @@ import { initWeights as initFromRule } from '../layers/init.js';
 import type { WeightMap } from '../layers/weights.js';
 import { necks } from '../necks/registry.js';
 import type { Neck } from '../necks/types.js';
-import type { ParamSpec } from '../params.js';
+import type { ParamSpec } from '../../mapping/params.js';
 import { generateAnchors } from './anchors.js';
 import { detectorInitRule } from './init.js';
 import type { FasterRCNNConfig } from './config.js';

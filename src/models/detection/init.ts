@@ -8,7 +8,7 @@
 //                fc_cls N(0, 0.01), fc_reg N(0, 0.001), bias 0 (BBoxHead init_cfg).
 import type { InitRule } from '../layers/init.js';
 import { fanIn, fanOut } from '../layers/init.js';
-import type { ParamSpec } from '../params.js';
+import type { ParamSpec } from '../../mapping/params.js';
 import type { InitScheme } from './config.js';
 
 /** The rule for one of the detector's own specs (`neck.*`, `rpn.*`, `roi_head.*`). */

@@ -6,7 +6,7 @@
 import { InputError } from '../../errors.js';
 import { denseSpecs } from '../layers/specs.js';
 import { fpnLayout, type FPNLayout } from '../necks/fpn-specs.js';
-import type { FeatureInfo, ParamSpec } from '../params.js';
+import type { FeatureInfo, ParamSpec } from '../../mapping/params.js';
 import { anchorsPerLocation, numLevels } from './anchors.js';
 import type { FasterRCNNConfig, RoIHeadConfig, RPNConfig } from './config.js';
 import { convSpecs } from './conv-specs.js';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { InputError } from '../../errors.js';
 import { writeFileAtomic } from '../../io/atomic.js';
-import { encodeNpy, readNpyFile } from '../../io/npy.js';
+import { encodeNpy, readNpyFile } from '../../checkpoint/npy.js';
 import { loadDetectorDir } from './load.js';
 import { DETECTOR_MODELS } from './torchvision.js';
 

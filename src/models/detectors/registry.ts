@@ -1,5 +1,5 @@
 // Detectors by name: each builds a model from its config object.
-import { Registry } from '../registry.js';
+import { Registry } from '../../registry.js';
 import type { FasterRCNNConfig } from '../detection/config.js';
 import { createFasterRCNN, type FasterRCNN } from '../detection/faster-rcnn.js';
 

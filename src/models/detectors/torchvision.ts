@@ -1,7 +1,7 @@
 // torchvision's detector builders as named models with options, so the mapping engine can plan a
 // conversion into them (specs without TF.js) and `convert` can record what to rebuild.
 import { InputError } from '../../errors.js';
-import type { FeatureInfo, ParamSpec } from '../params.js';
+import type { FeatureInfo, ParamSpec } from '../../mapping/params.js';
 import {
   fasterrcnnMobileNetV3Large320FPN,
   fasterrcnnMobileNetV3LargeFPN,

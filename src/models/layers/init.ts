@@ -1,6 +1,6 @@
 // Fresh weights following torchvision's initialisation of conv/BN/linear layers.
 import * as tf from '@tensorflow/tfjs-core';
-import type { ParamSpec } from '../params.js';
+import type { ParamSpec } from '../../mapping/params.js';
 import type { WeightMap } from './weights.js';
 
 /** How one tensor starts out: N(0, std), U(-bound, bound), or a constant. */

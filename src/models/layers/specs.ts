@@ -1,5 +1,5 @@
 // Parameter declarations for the building blocks, in PyTorch's registration order.
-import type { ParamSpec } from '../params.js';
+import type { ParamSpec } from '../../mapping/params.js';
 
 export function batchNormSpecs(prefix: string, channels: number): ParamSpec[] {
   return [

@@ -2,7 +2,7 @@
 // function of (weights, input): the mapping engine fills the map, a trainer swaps in tf.Variables.
 import type * as tf from '@tensorflow/tfjs-core';
 import { InputError } from '../../errors.js';
-import type { ParamSpec } from '../params.js';
+import type { ParamSpec } from '../../mapping/params.js';
 
 /** Canonical parameter name → tensor in TF.js layout (a tf.Variable is a tf.Tensor too). */
 export interface WeightMap {

@@ -3,7 +3,7 @@
 import { InputError } from '../../errors.js';
 import type { FPNConfig } from '../detection/config.js';
 import { convSpecs } from '../detection/conv-specs.js';
-import type { ParamSpec } from '../params.js';
+import type { ParamSpec } from '../../mapping/params.js';
 
 export interface FPNLayout {
   numIns: number;

@@ -1,5 +1,5 @@
 // Necks by config `type`.
-import { Registry } from '../registry.js';
+import { Registry } from '../../registry.js';
 import type { FPNConfig } from '../detection/config.js';
 import { createFPN } from './fpn.js';
 import type { NeckBuilder } from './types.js';

@@ -1,6 +1,6 @@
 // The neck contract: backbone feature maps (NHWC, in outIndices order) in, pyramid levels out.
 import type * as tf from '@tensorflow/tfjs-core';
-import type { ParamSpec } from '../params.js';
+import type { ParamSpec } from '../../mapping/params.js';
 import type { WeightMap } from '../layers/weights.js';
 
 export interface Neck {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { encodePng } from '../../../src/io/image.js';
-import { convertCheckpoint } from '../../../src/mapping/convert.js';
+import { convertCheckpoint } from '../../../src/models/convert.js';
 import { assertClose, f32, FIXTURE, npy } from './helpers.js';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');

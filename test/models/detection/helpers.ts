@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { toFloat32 } from '../../../src/checkpoint/dtype.js';
 import type { TorchTensor } from '../../../src/checkpoint/types.js';
-import { decodeNpy } from '../../../src/io/npy.js';
+import { decodeNpy } from '../../../src/checkpoint/npy.js';
 
 export const FIXTURE = join(import.meta.dirname, '../../../fixtures/fasterrcnn');
 

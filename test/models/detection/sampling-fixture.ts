@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
-import { decodeNpy } from '../../../src/io/npy.js';
+import { decodeNpy } from '../../../src/checkpoint/npy.js';
 import type { WeightMap } from '../../../src/models/layers/weights.js';
 import { createFasterRCNN, type FasterRCNN } from '../../../src/models/detection/faster-rcnn.js';
 import { loadDetectorCheckpoint } from '../../../src/models/detectors/load.js';

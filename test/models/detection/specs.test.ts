@@ -2,7 +2,7 @@
 // and the torchvision defaults equal what the real torchvision 0.14 model objects hold.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { detectForSources } from '../../../src/mapping/pipeline.js';
+import { detectForSources } from '../../../src/models/map-checkpoint.js';
 import type { SourceSpec } from '../../../src/mapping/plan.js';
 import { fasterrcnnMobileNetV3Large320FPN, fasterrcnnMobileNetV3LargeFPN, type FasterRCNNConfig } from '../../../src/models/detection/config.js';
 import { json } from './helpers.js';

@@ -1,6 +1,6 @@
 // A MobileNetV3's options, layout, parameter specs and feature info, without TF.js: what the
 // mapping engine, `diff` and `features` need (they must stay fast and not load tfjs).
-import type { FeatureInfo, ParamSpec } from '../../params.js';
+import type { FeatureInfo, ParamSpec } from '../../../mapping/params.js';
 import { mobileNetV3Layout, type MobileNetV3Layout } from './layout.js';
 import { resolveOptions, type MobileNetV3Options, type ResolvedMobileNetV3Options } from './options.js';
 import { mobileNetV3Specs } from './specs.js';

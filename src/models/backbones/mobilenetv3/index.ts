@@ -2,7 +2,7 @@
 // of (weights, input). Feature layers follow the `features[i]` numbering of torchvision and
 // d-li14: 0 = stem, 1..15 (large) / 1..11 (small) = inverted-residual blocks, 16 / 12 = last 1x1 conv.
 import * as tf from '@tensorflow/tfjs-core';
-import type { FeatureInfo, ParamSpec } from '../../params.js';
+import type { FeatureInfo, ParamSpec } from '../../../mapping/params.js';
 import { initWeights, torchvisionInit } from '../../layers/init.js';
 import { checkWeights, type WeightMap } from '../../layers/weights.js';
 import { FoldCache } from '../../layers/fold-cache.js';

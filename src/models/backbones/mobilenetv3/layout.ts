@@ -1,6 +1,6 @@
 // Resolves a variant + width + family into concrete channel counts for every layer, following the
 // source's own rounding so parameter shapes match its checkpoints exactly.
-import type { FeatureInfo } from '../../params.js';
+import type { FeatureInfo } from '../../../mapping/params.js';
 import type { Activation } from '../../layers/activations.js';
 import { CLASSIFIER_HIDDEN, LARGE, SMALL, STEM_CHANNELS } from './tables.js';
 

@@ -1,5 +1,5 @@
 // Every parameter and buffer of a MobileNetV3, with canonical names and TF.js-layout shapes.
-import type { ParamSpec } from '../../params.js';
+import type { ParamSpec } from '../../../mapping/params.js';
 import { convBnSpecs, denseSpecs, squeezeExciteSpecs } from '../../layers/specs.js';
 import type { MobileNetV3Layout } from './layout.js';
 

@@ -6,11 +6,11 @@ import { sha256OfFile } from '../checkpoint/file-digest.js';
 import { writeDirAtomic } from '../io/atomic.js';
 import { readTfjsWeights, writeTfjsWeights } from '../io/tfjs-weights.js';
 import { InputError } from '../errors.js';
-import { applyPlan } from './apply.js';
-import { mapCheckpoint, type MapCheckpointOptions } from './pipeline.js';
-import { writeSourceRecord } from './source-record.js';
-import type { DiffReport } from './report.js';
-import type { Mapping, ModelOptions } from './types.js';
+import { applyPlan } from '../mapping/apply.js';
+import { mapCheckpoint, type MapCheckpointOptions } from './map-checkpoint.js';
+import { writeSourceRecord } from '../mapping/source-record.js';
+import type { DiffReport } from '../mapping/report.js';
+import type { Mapping, ModelOptions } from '../mapping/types.js';
 
 export const TORCHPORT_VERSION = '0.1.0';
 
@@ -126,7 +126,7 @@ export async function loadConverted(dir: string, opts: LoadConvertedOptions = {}
   const { modelJson, weights } = readTfjsWeights(dir);
   const metadata = readConvertedMetadata(modelJson, dir);
   const tf = await import('@tensorflow/tfjs-core');
-  const { backbones } = await import('../models/backbones/registry.js');
+  const { backbones } = await import('./backbones/registry.js');
   if (!backbones.has(metadata.model)) throw new InputError(`model '${metadata.model}' is not a registered backbone (known: ${backbones.names().join(', ')})`, dir);
   const create = backbones.get(metadata.model);
   const recorded = create(metadata.options);

@@ -3,13 +3,13 @@ import { extractStateDict, type ExtractOptions } from '../checkpoint/extract.js'
 import { readCheckpoint, readCheckpointBytes, type ReadOptions } from '../checkpoint/read.js';
 import type { StateDict } from '../checkpoint/types.js';
 import { InputError } from '../errors.js';
-import { detectMapping, fingerprintFailure, type Detection } from './detect.js';
-import { BUILTIN_MAPPINGS_DIR, loadAllMappings, loadMapping } from './load.js';
-import { describeModel } from './models.js';
-import type { SourceSpec } from './plan.js';
-import { buildReport, type DiffReport } from './report.js';
-import type { SourceOrigin } from './source-record.js';
-import type { ModelOptions } from './types.js';
+import { detectMapping, fingerprintFailure, type Detection } from '../mapping/detect.js';
+import { BUILTIN_MAPPINGS_DIR, loadAllMappings, loadMapping } from '../mapping/load.js';
+import { describeModel } from './descriptions.js';
+import type { SourceSpec } from '../mapping/plan.js';
+import { buildReport, type DiffReport } from '../mapping/report.js';
+import type { SourceOrigin } from '../mapping/source-record.js';
+import type { ModelOptions } from '../mapping/types.js';
 
 export interface MapCheckpointOptions {
   /** Force this mapping (a name in the mapping folders, or a path to a .json file). */

@@ -1,8 +1,8 @@
 // Minimal NumPy .npy (format 1.0/2.0/3.0) reader and writer, little-endian, C order.
 import { readFileSync } from 'node:fs';
-import { DTYPE_BYTES, typedArrayOf } from '../checkpoint/dtype.js';
+import { DTYPE_BYTES, typedArrayOf } from './dtype.js';
 import { InputError } from '../errors.js';
-import type { DType, TorchTensor } from '../checkpoint/types.js';
+import type { DType, TorchTensor } from './types.js';
 
 const DESCR: Record<DType, string> = {
   float32: '<f4', float16: '<f2', float64: '<f8', bfloat16: '',

@@ -2,12 +2,12 @@
 // TF.js (the backbone's index module imports tfjs-core for its forward pass, so `diff`, `features`
 // and auto-detection build specs from its TF.js-free parts). Other model families register here.
 import { InputError } from '../errors.js';
-import { describeMobileNetV3 } from '../models/backbones/mobilenetv3/describe.js';
-import type { MobileNetV3Options } from '../models/backbones/mobilenetv3/options.js';
-import { Registry, RegistryError } from '../models/registry.js';
-import { DETECTOR_MODELS, describeDetector } from '../models/detectors/torchvision.js';
-import type { DescribeModel, ModelDescription } from './detect.js';
-import type { ModelOptions } from './types.js';
+import { describeMobileNetV3 } from './backbones/mobilenetv3/describe.js';
+import type { MobileNetV3Options } from './backbones/mobilenetv3/options.js';
+import { Registry, RegistryError } from '../registry.js';
+import { DETECTOR_MODELS, describeDetector } from './detectors/torchvision.js';
+import type { DescribeModel, ModelDescription } from '../mapping/detect.js';
+import type { ModelOptions } from '../mapping/types.js';
 
 /** Model name → its TF.js-free description (specs + feature info) for given options. */
 export const modelDescriptions = new Registry<(options: ModelOptions) => ModelDescription>('model');

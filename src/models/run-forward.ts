@@ -6,7 +6,7 @@ import { selectBackend, type BackendRequest } from '../backend/select.js';
 import type { TorchTensor } from '../checkpoint/types.js';
 import { InputError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import { encodeNpy, readNpyFile } from '../io/npy.js';
+import { encodeNpy, readNpyFile } from '../checkpoint/npy.js';
 import { disposeConverted, loadConverted } from './convert.js';
 
 export interface ForwardOutputs {
