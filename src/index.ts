@@ -113,10 +113,11 @@ export { applyOverrides, parseOverrides, parseOverrideValue } from './config/ove
 export { validateConfig, detectorConfig, CONFIG_SCHEMA } from './config/validate.js';
 export { checkModel, type CheckedModel } from './config/model.js';
 export { resolveWeightSources, type WeightSource } from './config/weights.js';
-export { checkSchema, describeSchema, type Schema, type SchemaProblem } from './config/schema.js';
+export { checkSchema, describeSchema, type Schema, type SchemaProblem } from './schema.js';
 export { optimizers, type OptimizerEntry, type OptimizerSpec } from './config/optimizers.js';
 export { schedulers, buildLrSchedule, type SchedulerEntry, type SchedulerContext } from './config/schedulers.js';
-export type { TrainConfig, ModelSection, DataSection, DatasetSection, PretrainedInit } from './config/types.js';
+export type { TrainConfig, ModelSection, PretrainedInit } from './config/types.js';
+export type { DataSection, DatasetSection } from './data/datasets.js';
 export { parseCocoJson, readCocoJson, LabelMap, type CocoJson, type CocoImage, type CocoAnnotation, type CocoCategory } from './data/coco.js';
 export { checkCocoData, formatBadDataReport, withoutBadData, countProblems, type BadDataReport } from './data/check.js';
 export { CocoDataset, type CocoDatasetOptions, type DatasetItem } from './data/dataset.js';

@@ -9,7 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { InputError } from '../errors.js';
 import { type ConfigDict, cloneConfig, mergeConfig, mergeSiblings } from './merge.js';
 import { applyOverrides, parseOverrides } from './overrides.js';
-import { isPlainObject } from './schema.js';
+import { isPlainObject } from '../schema.js';
 
 export interface LoadOptions {
   /** `--cfg-options` entries, `key=value` each. */

@@ -2,7 +2,7 @@
 // `_delete_: true` in a child section replaces the base section instead of merging into it.
 
 import { InputError } from '../errors.js';
-import { isPlainObject } from './schema.js';
+import { isPlainObject } from '../schema.js';
 
 export type ConfigDict = Record<string, unknown>;
 

@@ -2,7 +2,7 @@
 // trainer (src/train) implements the update rule for the resolved spec.
 
 import { Registry } from '../registry.js';
-import { type Schema, bool, num, obj, optional } from './schema.js';
+import { type Schema, bool, num, obj, optional } from '../schema.js';
 
 export interface OptimizerSpec {
   type: string;

@@ -3,7 +3,7 @@
 
 import { InputError } from '../errors.js';
 import { type ConfigDict, cloneConfig, mergeConfig } from './merge.js';
-import { isPlainObject } from './schema.js';
+import { isPlainObject } from '../schema.js';
 
 /** Parses one override value: `3`, `1e-3`, `true`, `null`/`None`, `[1,2]`, `'text'`, or a bare string. */
 export function parseOverrideValue(text: string): unknown {

@@ -4,7 +4,7 @@
 // and change only at epoch boundaries.
 
 import { Registry } from '../registry.js';
-import { type Schema, bool, int, num, obj, optional, arr } from './schema.js';
+import { type Schema, bool, int, num, obj, optional, arr } from '../schema.js';
 
 export interface SchedulerContext {
   itersPerEpoch: number;

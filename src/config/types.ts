@@ -2,6 +2,7 @@
 // layout in camelCase (`optimizer`, `paramScheduler`, `trainCfg`, ...); `init_cfg`, `load_from`
 // and `_base_`/`_delete_` keep mmdetection's spelling.
 
+import type { DataSection } from '../data/datasets.js';
 import type { BackboneConfig, FPNConfig, InitScheme, RPNConfig, RoIHeadConfig, TransformConfig } from '../models/detection/config.js';
 
 /** `init_cfg: {type: 'Pretrained', checkpoint, prefix?}`: load a (sub-)checkpoint through the converter. */
@@ -26,28 +27,6 @@ export interface ModelSection {
   classNames?: string[];
   /** How fresh neck/head parameters are drawn: torchvision's defaults or mmdetection's init_cfg. */
   initScheme?: InitScheme;
-}
-
-export interface DatasetSection {
-  type: string;
-  /** Relative to data.root. */
-  annFile: string;
-  /** Relative to data.root. */
-  imgDir: string;
-  filterEmpty?: boolean;
-  pipeline: Record<string, unknown>[];
-}
-
-export interface DataSection {
-  /** Dataset root (absolute after loading); `--data DIR` sets it. */
-  root: string | null;
-  train: DatasetSection;
-  val: DatasetSection;
-  batchSize: number;
-  valBatchSize: number;
-  shuffle: boolean;
-  prefetch: number;
-  skipBad: boolean;
 }
 
 export interface TrainConfig {

@@ -27,7 +27,7 @@ import {
   str,
   tuple,
   union,
-} from './schema.js';
+} from '../schema.js';
 import type { TrainConfig } from './types.js';
 
 const pos = num({ min: 0, exclusiveMin: true });

@@ -1,13 +1,35 @@
 // Datasets by config `type`, and the loaders a config describes.
 
 import { join } from 'node:path';
-import type { DataSection, DatasetSection } from '../config/types.js';
 import { InputError } from '../errors.js';
 import type { TransformConfig } from '../models/detection/config.js';
 import { Registry } from '../registry.js';
 import { CocoDataset } from './dataset.js';
 import { DetectionLoader } from './loader.js';
 import { buildPipeline } from './transforms.js';
+
+/** One split in a config's `data` section. */
+export interface DatasetSection {
+  type: string;
+  /** Relative to data.root. */
+  annFile: string;
+  /** Relative to data.root. */
+  imgDir: string;
+  filterEmpty?: boolean;
+  pipeline: Record<string, unknown>[];
+}
+
+export interface DataSection {
+  /** Dataset root (absolute after loading); `--data DIR` sets it. */
+  root: string | null;
+  train: DatasetSection;
+  val: DatasetSection;
+  batchSize: number;
+  valBatchSize: number;
+  shuffle: boolean;
+  prefetch: number;
+  skipBad: boolean;
+}
 
 export interface DatasetEntry {
   load(spec: DatasetSection, ctx: { root: string; skipBad: boolean; split: 'train' | 'val' }): Promise<CocoDataset>;

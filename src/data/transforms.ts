@@ -7,7 +7,7 @@ import type { TransformConfig } from '../models/detection/config.js';
 import { normalizeAndResize } from '../models/detection/transform.js';
 import { Registry } from '../registry.js';
 import { flipHorizontal } from '../io/image.js';
-import { type Schema, int, num, obj, optional, tuple } from '../config/schema.js';
+import { type Schema, int, num, obj, optional, tuple } from '../schema.js';
 
 /** One image on its way through the pipeline. */
 export interface Sample {

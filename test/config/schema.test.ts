@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { arr, bool, checkSchema, int, literal, num, obj, optional, str, tuple, union } from '../../src/config/schema.js';
+import { arr, bool, checkSchema, int, literal, num, obj, optional, str, tuple, union } from '../../src/schema.js';
 
 const schema = obj({
   size: int({ min: 1 }),

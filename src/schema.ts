@@ -2,7 +2,7 @@
 // `--cfg-options` spelling (`model.backbone.outIndices.2`) and what would have been allowed, so a
 // user can fix it from the message alone. Unknown keys are errors, with the closest known key.
 
-import { closestName } from '../registry.js';
+import { closestName } from './registry.js';
 
 export type Schema =
   | { kind: 'number'; integer?: boolean; min?: number; max?: number; exclusiveMin?: boolean }
