@@ -25,13 +25,20 @@ export interface TrainableModel<B> {
    * running statistics). Which ones train is decided by the variables given to the optimiser.
    */
   namedVariables(): Map<string, tf.Variable>;
-  /** Forward pass and losses of one batch, in training mode. Called inside a gradient tape. */
-  computeLoss(batch: B): LossOutput;
+  /**
+   * Forward pass and losses of one batch, in training mode. Called inside a gradient tape.
+   * With `images` [start, end): only those images, with their share of the whole batch's losses
+   * (after prepare(batch, microBatch)), so the shares and their gradients add up to the batch's.
+   */
+  computeLoss(batch: B, images?: [number, number]): LossOutput;
   /**
    * Optional asynchronous work on a batch before its tape (values computeLoss needs but cannot
-   * read synchronously on backends without synchronous reads, such as webgpu in Node).
+   * read synchronously on backends without synchronous reads, such as webgpu in Node). With
+   * `microBatch`, what splitting the batch into runs of that many images needs.
    */
-  prepare?(batch: B): Promise<void>;
+  prepare?(batch: B, microBatch?: number): Promise<void>;
+  /** The number of images in a batch, for models that can split a batch into micro-batches. */
+  batchSize?(batch: B): number;
   /** Optional random state used by computeLoss (e.g. RoI samplers). */
   rng?: RngHolder;
 }

@@ -36,8 +36,9 @@ export interface RpnLossInputs {
 /**
  * objectness: mean BCE over the sampled anchors; box: smooth L1 summed over the sampled positives,
  * divided by the number of sampled anchors (torchvision's normalisation, not by the positives).
+ * `normalizer` replaces that count with the count over a whole batch these anchors are part of.
  */
-export function rpnLosses(inp: RpnLossInputs): { lossObjectness: tf.Scalar; lossRpnBoxReg: tf.Scalar } {
+export function rpnLosses(inp: RpnLossInputs, normalizer?: number): { lossObjectness: tf.Scalar; lossRpnBoxReg: tf.Scalar } {
   const total = inp.sampledLabels.length;
   const sampledMask = new Float32Array(total);
   const labels = new Float32Array(total);
@@ -57,12 +58,13 @@ export function rpnLosses(inp: RpnLossInputs): { lossObjectness: tf.Scalar; loss
       }
     }
   }
-  if (numSampled === 0) throw new Error('RPN loss: no anchor was sampled');
+  const divisor = normalizer ?? numSampled;
+  if (divisor === 0) throw new Error('RPN loss: no anchor was sampled');
   return tf.tidy(() => {
     const bce = bceWithLogits(inp.objectness, tf.tensor1d(labels));
-    const lossObjectness = tf.div(tf.sum(tf.mul(bce, tf.tensor1d(sampledMask))), numSampled) as tf.Scalar;
+    const lossObjectness = tf.div(tf.sum(tf.mul(bce, tf.tensor1d(sampledMask))), divisor) as tf.Scalar;
     const l1 = smoothL1(tf.sub(inp.deltas, tf.tensor2d(targets, [total, 4])));
-    const lossRpnBoxReg = tf.div(tf.sum(tf.mul(l1, tf.tensor2d(positiveMask, [total, 4]))), numSampled) as tf.Scalar;
+    const lossRpnBoxReg = tf.div(tf.sum(tf.mul(l1, tf.tensor2d(positiveMask, [total, 4]))), divisor) as tf.Scalar;
     return { lossObjectness, lossRpnBoxReg };
   });
 }
@@ -80,11 +82,13 @@ export interface RoILossInputs {
 
 /**
  * classifier: mean cross-entropy over the sampled RoIs; box: smooth L1 of the deltas of each
- * positive RoI's own class, summed, divided by the number of sampled RoIs.
+ * positive RoI's own class, summed, divided by the number of sampled RoIs (or by `normalizer`, the
+ * count over a whole batch these RoIs are part of).
  */
-export function roiLosses(inp: RoILossInputs): { lossClassifier: tf.Scalar; lossBoxReg: tf.Scalar } {
+export function roiLosses(inp: RoILossInputs, normalizer?: number): { lossClassifier: tf.Scalar; lossBoxReg: tf.Scalar } {
   const [numRois, numClasses] = inp.classLogits.shape;
-  if (numRois === 0) throw new Error('RoI loss: no RoI was sampled');
+  const divisor = normalizer ?? numRois;
+  if (divisor === 0) throw new Error('RoI loss: no RoI was sampled');
   if (inp.labels.length !== numRois) throw new Error(`RoI loss: ${inp.labels.length} labels for ${numRois} RoIs`);
   const oneHot = new Float32Array(numRois * numClasses);
   const boxMask = new Float32Array(numRois * numClasses * 4);
@@ -102,9 +106,9 @@ export function roiLosses(inp: RoILossInputs): { lossClassifier: tf.Scalar; loss
   }
   return tf.tidy(() => {
     const logProb = tf.logSoftmax(inp.classLogits);
-    const lossClassifier = tf.div(tf.neg(tf.sum(tf.mul(logProb, tf.tensor2d(oneHot, [numRois, numClasses])))), numRois) as tf.Scalar;
+    const lossClassifier = tf.div(tf.neg(tf.sum(tf.mul(logProb, tf.tensor2d(oneHot, [numRois, numClasses])))), divisor) as tf.Scalar;
     const l1 = smoothL1(tf.sub(inp.boxRegression, tf.tensor2d(boxTargets, [numRois, numClasses * 4])));
-    const lossBoxReg = tf.div(tf.sum(tf.mul(l1, tf.tensor2d(boxMask, [numRois, numClasses * 4]))), numRois) as tf.Scalar;
+    const lossBoxReg = tf.div(tf.sum(tf.mul(l1, tf.tensor2d(boxMask, [numRois, numClasses * 4]))), divisor) as tf.Scalar;
     return { lossClassifier, lossBoxReg };
   });
 }

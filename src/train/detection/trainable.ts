@@ -8,7 +8,7 @@ import type { DataBatch } from '../../data/loader.js';
 import type { TrainableModel } from '../types.js';
 import type { WeightMap } from '../../models/layers/weights.js';
 import type { FasterRCNN } from '../../models/detection/faster-rcnn.js';
-import { computeLosses, precomputeProposals, type DetectionBatch } from './faster-rcnn-train.js';
+import { computeLosses, computeMicroBatchLosses, planSampling, precomputeProposals, type DetectionBatch, type DetectionLosses, type SamplingPlan } from './faster-rcnn-train.js';
 import { SeededRandom } from './random.js';
 
 /** One tf.Variable per declared parameter, trainable as its spec says (frozen stages and BN statistics are not). */
@@ -48,14 +48,27 @@ export function detectorTrainable(
   const weights: WeightMap = Object.fromEntries(variables);
   // proposals read before the tape, where the backend has no synchronous reads
   const prepared = new WeakMap<DetectionBatch, Float32Array[]>();
+  // sampling plans of batches split into micro-batches
+  const plans = new WeakMap<DetectionBatch, SamplingPlan>();
+  const losses = (batch: DetectionBatch, images?: [number, number]): DetectionLosses => {
+    if (!images) return computeLosses(detector, weights, batch, { random, batchNormTraining: true, proposals: prepared.get(batch) });
+    const plan = plans.get(batch);
+    if (!plan) throw new Error('a micro-batch of a batch that prepare() did not plan');
+    return computeMicroBatchLosses(detector, weights, batch, plan, images, { batchNormTraining: true });
+  };
   return {
     namedVariables: () => variables,
     rng: random,
-    async prepare(batch) {
-      if (!hasSyncReads()) prepared.set(batch, await precomputeProposals(detector, weights, batch, true));
+    batchSize: (batch) => batch.images.shape[0],
+    async prepare(batch, microBatch) {
+      if (microBatch !== undefined && microBatch < batch.images.shape[0]) {
+        plans.set(batch, await planSampling(detector, weights, batch, microBatch, { training: true, random }));
+      } else if (!hasSyncReads()) {
+        prepared.set(batch, await precomputeProposals(detector, weights, batch, true));
+      }
     },
-    computeLoss(batch) {
-      const l = computeLosses(detector, weights, batch, { random, batchNormTraining: true, proposals: prepared.get(batch) });
+    computeLoss(batch, images) {
+      const l = losses(batch, images);
       return {
         buffers: l.bnUpdates,
         total: tf.addN([l.lossObjectness, l.lossRpnBoxReg, l.lossClassifier, l.lossBoxReg]) as tf.Scalar,
