@@ -94,10 +94,16 @@ export function loadModelWeights(dir: string, variables: Map<string, tf.Variable
   }
 }
 
-/** Restores model, optimiser and loop state from a checkpoint directory. */
-export function loadCheckpoint(dir: string, variables: Map<string, tf.Variable>, optimizer: Sgd): TrainState {
+/** The state.json of a checkpoint directory to resume from; a one-line error when there is none. */
+export function resumableState(dir: string): string {
   const statePath = join(dir, 'state.json');
   if (!existsSync(statePath)) throw new InputError('no checkpoint to resume from (state.json missing)', dir);
+  return statePath;
+}
+
+/** Restores model, optimiser and loop state from a checkpoint directory. */
+export function loadCheckpoint(dir: string, variables: Map<string, tf.Variable>, optimizer: Sgd): TrainState {
+  const statePath = resumableState(dir);
   const state = JSON.parse(readFileSync(statePath, 'utf8')) as TrainState;
   loadModelWeights(dir, variables);
   const buffers = readWeightMap(join(dir, 'optimizer'));

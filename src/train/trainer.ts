@@ -8,9 +8,10 @@ import { ensureGradients } from '../backend/gradients.js';
 import { clipByGlobalNorm } from './clip.js';
 import { InputError } from '../errors.js';
 import { loadCheckpoint, readHostState, saveCheckpoint, saveHostCheckpoint, type CheckpointMeta, type HostState, type TrainState } from './checkpoint.js';
-import { JsonLog } from './log.js';
+import { JsonLog, loopPosition, savedPosition } from './log.js';
 import { defaultProgress, type IterationInfo, type Progress } from './progress.js';
 import type { Sgd } from './sgd.js';
+import { assignBuffers, stepGradients } from './micro-batch.js';
 import type { BatchSource, TrainableModel } from './types.js';
 
 export interface TrainerOptions<B> {
@@ -21,10 +22,20 @@ export interface TrainerOptions<B> {
   /** The learning rate of each global iteration (0-based), e.g. config's buildLrSchedule. */
   lrAt: (iteration: number) => number;
   maxEpochs: number;
+  /**
+   * Iteration-based loop (mmengine's IterBasedTrainLoop): stop after this many iterations instead of
+   * `maxEpochs`; `evalInterval` and `checkpointInterval` then count iterations.
+   */
+  maxIters?: number;
   workDir: string;
   /** model.json metadata of checkpoints (e.g. what loads them back as a detector). */
   checkpointMeta?: CheckpointMeta;
   gradClip?: { maxNorm: number };
+  /**
+   * Images per forward pass: a batch with more goes through in runs of this many, with the
+   * gradients summed (the model must implement batchSize; see micro-batch.ts). Default: the whole batch.
+   */
+  microBatch?: number;
   /** Runs after every `evalInterval` epochs and after the last; returns metrics such as bbox_mAP. */
   evaluate?: (epoch: number) => Promise<Record<string, number>>;
   evalInterval?: number;
@@ -88,10 +99,11 @@ export class Trainer<B> {
     const variables = model.namedVariables();
     let state: TrainState = { epoch: 0, batch: 0, iteration: 0 };
     if (this.o.resume) {
-      state = loadCheckpoint(this.latestDir, variables, optimizer);
+      const saved = loadCheckpoint(this.latestDir, variables, optimizer);
+      state = loopPosition(saved, data.batchesPerEpoch);
       if (state.rng !== undefined) model.rng?.setState(state.rng);
-      progress.message(`resumed from ${this.latestDir}: epoch ${state.epoch + 1}, batch ${state.batch}, iteration ${state.iteration}`);
-      this.log.write({ mode: 'event', event: 'resume', ...state });
+      progress.message(`resumed from ${this.latestDir}: epoch ${saved.epoch}, batch ${saved.batch}, iteration ${saved.iteration}`);
+      this.log.write({ mode: 'event', event: 'resume', ...saved });
     }
     const onSigint = () => {
       if (this.stopRequested) process.exit(130);
@@ -99,15 +111,25 @@ export class Trainer<B> {
       this.requestStop();
     };
     if (this.o.handleSigint ?? true) process.on('SIGINT', onSigint);
-    const totalIterations = maxEpochs * data.batchesPerEpoch;
+    const { maxIters } = this.o;
+    const totalIterations = maxIters ?? maxEpochs * data.batchesPerEpoch;
+    const unfinished = () => (maxIters === undefined ? state.epoch < maxEpochs : state.iteration < maxIters);
     const started = performance.now();
     const startIteration = state.iteration;
-    const save = async (dir: string) => saveCheckpoint(dir, variables, optimizer, { ...state, rng: model.rng?.getState() }, this.o.checkpointMeta ?? DEFAULT_META);
+    // state.json numbers epochs as the log does (savedPosition)
+    const saved = () => savedPosition({ ...state, rng: model.rng?.getState() }, data.batchesPerEpoch);
+    const save = async (dir: string) => saveCheckpoint(dir, variables, optimizer, saved(), this.o.checkpointMeta ?? DEFAULT_META);
+    const stop = async (): Promise<TrainResult> => {
+      await save(this.latestDir);
+      progress.message(`checkpoint saved to ${this.latestDir}; continue with --resume`);
+      this.log.write({ mode: 'event', event: 'interrupted', ...saved() });
+      return { status: 'interrupted', state, metrics };
+    };
     // the last completed iteration's values on the host, for a device that is lost mid-run
     let host: { values: HostState; state: TrainState } | undefined;
     let metrics: Record<string, number> | undefined;
     try {
-      while (state.epoch < maxEpochs) {
+      while (unfinished()) {
         for await (const batch of data.batches(state.epoch, state.batch)) {
           const lr = this.o.lrAt(state.iteration);
           let values: StepValues;
@@ -120,7 +142,7 @@ export class Trainer<B> {
           }
           state.batch++;
           state.iteration++;
-          if (this.o.deviceLoss) host = { values: await readHostState(variables, optimizer), state: { ...state, rng: model.rng?.getState() } };
+          if (this.o.deviceLoss) host = { values: await readHostState(variables, optimizer), state: saved() };
           const done = state.iteration - startIteration;
           const rate = done / ((performance.now() - started) / 1000);
           const info: IterationInfo = {
@@ -134,29 +156,37 @@ export class Trainer<B> {
           // Let signal handlers run: with prefetched batches the loop never waits on I/O, and a
           // Ctrl-C would otherwise only be seen at the end of the epoch.
           await new Promise((resolve) => setImmediate(resolve));
-          if (this.stopRequested) {
-            await save(this.latestDir);
-            progress.message(`checkpoint saved to ${this.latestDir}; continue with --resume`);
-            this.log.write({ mode: 'event', event: 'interrupted', ...state });
-            return { status: 'interrupted', state, metrics };
-          }
+          if (maxIters !== undefined) metrics = (await this.afterInterval(state.iteration, maxIters, state.epoch, state, save, progress)) ?? metrics;
+          if (state.iteration === maxIters) break;
+          // at an epoch's last batch, stop after the epoch's own checkpoint and evaluation
+          if (this.stopRequested && state.batch < data.batchesPerEpoch) return await stop();
         }
+        if (maxIters !== undefined && state.batch < data.batchesPerEpoch) break; // stopped mid-epoch
         const epoch = state.epoch;
         state = { ...state, epoch: epoch + 1, batch: 0 };
-        if ((epoch + 1) % (this.o.checkpointInterval ?? 1) === 0 || epoch + 1 === maxEpochs) await save(this.latestDir);
-        const interval = this.o.evalInterval ?? 1;
-        if (this.o.evaluate && ((epoch + 1) % interval === 0 || epoch + 1 === maxEpochs)) {
-          metrics = await this.o.evaluate(epoch);
-          this.log.write({ mode: 'val', epoch: epoch + 1, iteration: state.iteration, ...metrics });
-          progress.message(`epoch ${epoch + 1}: ${Object.entries(metrics).filter(([, v]) => typeof v === 'number').map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ')}`);
-          await this.updateBest(metrics, epoch, state, save, progress);
-        }
+        if (maxIters === undefined) metrics = (await this.afterInterval(epoch + 1, maxEpochs, epoch, state, save, progress)) ?? metrics;
+        if (this.stopRequested && unfinished()) return await stop();
       }
       return { status: 'finished', state, metrics };
     } finally {
       progress.close();
       process.off('SIGINT', onSigint);
     }
+  }
+
+  /**
+   * After `done` epochs (or iterations, in an iteration-based run) of `total`: `latest` every
+   * checkpointInterval and at the end, evaluation every evalInterval and at the end.
+   */
+  private async afterInterval(done: number, total: number, epoch: number, state: TrainState, save: (dir: string) => Promise<void>, progress: Progress): Promise<Record<string, number> | undefined> {
+    if (done % (this.o.checkpointInterval ?? 1) === 0 || done === total) await save(this.latestDir);
+    if (!this.o.evaluate || (done % (this.o.evalInterval ?? 1) !== 0 && done !== total)) return undefined;
+    const metrics = await this.o.evaluate(epoch);
+    this.log.write({ mode: 'val', epoch: epoch + 1, iteration: state.iteration, ...metrics });
+    const unit = this.o.maxIters === undefined ? `epoch ${epoch + 1}` : `iteration ${state.iteration}`;
+    progress.message(`${unit}: ${Object.entries(metrics).filter(([, v]) => typeof v === 'number').map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ')}`);
+    await this.updateBest(metrics, epoch, state, save, progress);
+    return metrics;
   }
 
   /** A step failed: when the device is gone, `latest` from the host copy, and the error to throw. */
@@ -183,16 +213,7 @@ export class Trainer<B> {
   /** One iteration; the tensor count after it equals the count before it. */
   private async step(batch: B, lr: number, where: string): Promise<StepValues> {
     const { model, optimizer, gradClip } = this.o;
-    let terms: Record<string, tf.Scalar> = {};
-    let buffers: Record<string, tf.Tensor> = {};
-    await model.prepare?.(batch);
-    const { value, grads } = tf.variableGrads(() => {
-      const out = model.computeLoss(batch);
-      terms = out.terms;
-      buffers = out.buffers ?? {};
-      for (const t of [...Object.values(terms), ...Object.values(buffers)]) tf.keep(t);
-      return out.total;
-    }, optimizer.variables);
+    const { value, terms, grads, buffers } = await stepGradients(model, batch, optimizer.variables, this.o.microBatch);
     const names = Object.keys(terms);
     const owned: tf.Tensor[] = [value, ...Object.values(terms), ...Object.values(buffers), ...Object.values(grads)];
     try {
@@ -221,14 +242,5 @@ export class Trainer<B> {
     } finally {
       tf.dispose(owned);
     }
-  }
-}
-
-/** Running statistics of a train-mode step, assigned to their variables (as PyTorch's forward does in place). */
-function assignBuffers(variables: Map<string, tf.Variable>, buffers: Record<string, tf.Tensor>): void {
-  for (const [name, value] of Object.entries(buffers)) {
-    const v = variables.get(name);
-    if (!v) throw new Error(`the model updated a buffer '${name}' it does not list in namedVariables()`);
-    v.assign(value);
   }
 }

@@ -230,10 +230,73 @@ test('a device lost mid-run: latest/ is saved from the host copy of the last fin
     return true;
   });
   const state = JSON.parse(readFileSync(join(dir, 'latest', 'state.json'), 'utf8'));
-  assert.deepEqual([state.epoch, state.batch, state.iteration], [1, 1, 5]);
+  assert.deepEqual([state.epoch, state.batch, state.iteration], [2, 1, 5]);
   const check = linearModel();
   loadModelWeights(join(dir, 'latest'), check.model.namedVariables());
   assert.deepEqual(Array.from(check.w.dataSync()), Array.from(after5!));
   for (const d of [dir, refDir]) rmSync(d, { recursive: true, force: true });
   [m, reference, check].forEach((x) => x.dispose());
+});
+
+const records = (dir: string) => readFileSync(join(dir, 'train.log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+const stateOf = (dir: string) => JSON.parse(readFileSync(join(dir, 'latest', 'state.json'), 'utf8'));
+
+test('maxIters: an iteration-based run stops after N iterations mid-epoch, evaluating and saving every evalInterval iterations and at the end', async () => {
+  const dir = tmp();
+  const m = linearModel();
+  const evaluated: number[] = [];
+  const saved: number[] = [];
+  const o = options(m, dir, {
+    maxIters: 7,
+    evalInterval: 3,
+    checkpointInterval: 3,
+    evaluate: async (epoch) => { evaluated.push(epoch); return { bbox_mAP: evaluated.length / 10 }; },
+    afterIteration: () => saved.push(existsSync(join(dir, 'latest', 'state.json')) ? stateOf(dir).iteration : 0),
+  });
+  const result = await new Trainer(o).fit();
+  assert.equal(result.status, 'finished');
+  assert.deepEqual(result.state, { epoch: 1, batch: 3, iteration: 7, best: { metric: 'bbox_mAP', value: 0.3, epoch: 2 } });
+  assert.deepEqual(evaluated, [0, 1, 1]); // after iterations 3, 6 and 7: 4 batches per epoch
+  assert.deepEqual(saved, [0, 0, 0, 3, 3, 3, 6]);
+  const log = records(dir);
+  assert.deepEqual(log.filter((r) => r.mode === 'train').map((r) => [r.epoch, r.iter, r.iteration]), [[1, 1, 1], [1, 2, 2], [1, 3, 3], [1, 4, 4], [2, 1, 5], [2, 2, 6], [2, 3, 7]]);
+  assert.deepEqual(log.filter((r) => r.mode === 'val').map((r) => [r.epoch, r.iteration]), [[1, 3], [2, 6], [2, 7]]);
+  assert.deepEqual([stateOf(dir).epoch, stateOf(dir).batch, stateOf(dir).iteration], [2, 3, 7]);
+  o.optimizer.dispose();
+  m.dispose();
+});
+
+test('epochs are numbered alike in the log lines, the events and state.json; a stop at an epoch\'s last batch resumes exactly', async () => {
+  const full = linearModel();
+  const fullOpt = options(full, tmp());
+  await new Trainer(fullOpt).fit();
+
+  const dir = tmp();
+  const first = linearModel();
+  const firstOpt = options(first, dir, { evaluate: async () => ({ bbox_mAP: 0.5 }), evalInterval: 1 });
+  const trainer: Trainer<Batch> = new Trainer({ ...firstOpt, afterIteration: (info) => { if (info.iteration === 4) trainer.requestStop(); } });
+  assert.equal((await trainer.fit()).status, 'interrupted');
+  const log = records(dir);
+  const lastTrain = log.filter((r) => r.mode === 'train').at(-1);
+  const interrupted = log.find((r) => r.event === 'interrupted');
+  assert.deepEqual([lastTrain.epoch, lastTrain.iter, lastTrain.iteration], [1, 4, 4]);
+  assert.deepEqual([interrupted.epoch, interrupted.batch, interrupted.iteration], [1, 4, 4]);
+  assert.deepEqual([stateOf(dir).epoch, stateOf(dir).batch, stateOf(dir).iteration], [1, 4, 4]);
+  // the epoch's own evaluation ran before the stop, so the resumed run does not repeat it
+  assert.deepEqual(log.filter((r) => r.mode === 'val').map((r) => r.epoch), [1]);
+
+  const second = linearModel();
+  const secondOpt = options(second, dir, { resume: true, evaluate: async () => ({ bbox_mAP: 0.5 }), evalInterval: 1 });
+  const iterations: number[] = [];
+  const messages: string[] = [];
+  await new Trainer({ ...secondOpt, progress: { iteration: () => {}, message: (l) => messages.push(l), close() {} }, afterIteration: (info) => iterations.push(info.iteration) }).fit();
+  assert.equal(messages[0], `resumed from ${join(dir, 'latest')}: epoch 1, batch 4, iteration 4`);
+  const resumed = records(dir).find((r) => r.event === 'resume');
+  assert.deepEqual([resumed.epoch, resumed.batch, resumed.iteration], [1, 4, 4]);
+  assert.deepEqual(iterations, [5, 6, 7, 8, 9, 10, 11, 12]);
+  assert.deepEqual(records(dir).filter((r) => r.mode === 'val').map((r) => r.epoch), [1, 2, 3]);
+  assert.deepEqual([stateOf(dir).epoch, stateOf(dir).batch, stateOf(dir).iteration], [3, 4, 12]);
+  assert.deepEqual(Array.from(second.w.dataSync()), Array.from(full.w.dataSync()));
+  for (const x of [fullOpt, firstOpt, secondOpt]) x.optimizer.dispose();
+  for (const x of [full, first, second]) x.dispose();
 });
