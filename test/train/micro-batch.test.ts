@@ -58,7 +58,7 @@ async function step(normEval: boolean, microBatch?: number) {
   const grads = Object.fromEntries(Object.entries(out.grads).map(([k, g]) => [k, g.dataSync() as Float32Array]));
   const terms = Object.fromEntries(Object.entries(out.terms).map(([k, t]) => [k, t.dataSync()[0]]));
   const stats = [...variables].filter(([k]) => k.endsWith('running_mean')).map(([, v]) => v.dataSync()[0]);
-  const result = { loss: out.value.dataSync()[0], terms, grads, rng: model.rng!.getState(), stats };
+  const result = { loss: out.value.dataSync()[0], terms, grads, rng: model.rng!.getState() as [number, number], stats };
   tf.dispose([out.value, ...Object.values(out.terms), ...Object.values(out.grads), ...Object.values(out.buffers), batch.images, ...variables.values()]);
   detector.releaseCache();
   return result;
