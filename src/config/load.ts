@@ -3,12 +3,13 @@
 // applied last (their paths relative to the working directory), and `customImports` imported
 // so plugins register before anything is built.
 
+import { spawnSync } from 'node:child_process';
 import { readFileSync, existsSync, statSync } from 'node:fs';
 import { basename, dirname, extname, isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { InputError } from '../errors.js';
 import { type ConfigDict, cloneConfig, mergeConfig, mergeSiblings } from './merge.js';
-import { applyOverrides, parseOverrides } from './overrides.js';
+import { applyOverrides, commandLineKeys, parseOverrides } from './overrides.js';
 import { isPlainObject } from '../schema.js';
 
 export interface LoadOptions {
@@ -67,10 +68,12 @@ async function importModule(file: string): Promise<ConfigDict> {
   const ext = extname(file);
   let value: unknown;
   if (ext === '.json') {
+    const text = readFileSync(file, 'utf8');
     try {
-      value = JSON.parse(readFileSync(file, 'utf8'));
+      value = JSON.parse(text);
     } catch (err) {
-      throw new InputError(`not valid JSON (${(err as Error).message})`, file);
+      const { message } = err as Error;
+      throw new InputError(`not valid JSON: ${message.replace(/ in JSON at position \d+.*| \(line \d+ column \d+\)/, '')}`, `${file}${jsonPosition(text, message)}`);
     }
   } else {
     let mod: { default?: unknown };
@@ -78,7 +81,7 @@ async function importModule(file: string): Promise<ConfigDict> {
       // A query keeps edits visible to long-lived processes (tests) without a stale module cache.
       mod = await import(`${pathToFileURL(file).href}?mtime=${statSync(file).mtimeMs}`);
     } catch (err) {
-      throw new InputError(`cannot load config: ${(err as Error).message.split('\n')[0]}`, file);
+      throw syntaxError(file) ?? new InputError(`cannot load config: ${(err as Error).message.split('\n')[0]}`, file);
     }
     value = mod.default;
   }
@@ -88,7 +91,37 @@ async function importModule(file: string): Promise<ConfigDict> {
   return value;
 }
 
+/** `:line:column` of a JSON.parse error (Node 20 gives a position, later versions the line and column). */
+function jsonPosition(text: string, message: string): string {
+  const lineColumn = /line (\d+) column (\d+)/.exec(message);
+  if (lineColumn) return `:${lineColumn[1]}:${lineColumn[2]}`;
+  const position = /at position (\d+)/.exec(message);
+  if (!position) return '';
+  const before = text.slice(0, Number(position[1])).split('\n');
+  return `:${before.length}:${before[before.length - 1].length + 1}`;
+}
+
+/**
+ * A config module that failed to import because it does not parse, with its place. Node's (or a
+ * loader's) import error carries no location, so the file is checked with `node --check`, whose
+ * report gives the line and a caret under the column. Undefined when it parses.
+ */
+function syntaxError(file: string): InputError | undefined {
+  const check = spawnSync(process.execPath, [`--input-type=${extname(file) === '.cjs' ? 'commonjs' : 'module'}`, '--check'], {
+    input: readFileSync(file), encoding: 'utf8', timeout: 10_000,
+  });
+  const lines = (check.stderr ?? '').split('\n');
+  const line = /^\[stdin\]:(\d+)$/.exec(lines[0] ?? '');
+  const error = lines.find((l) => l.startsWith('SyntaxError: '));
+  if (check.status === 0 || !line || !error) return undefined;
+  const caret = lines[2]?.indexOf('^') ?? -1;
+  return new InputError(`syntax error: ${error.slice('SyntaxError: '.length)}`, `${file}:${line[1]}${caret >= 0 ? `:${caret + 1}` : ''}`);
+}
+
 function findFile(path: string, from?: string): string {
+  if (existsSync(path) && statSync(path).isDirectory()) {
+    throw new InputError(from ? `_base_ ${path} is a directory, not a config file` : 'is a directory, not a config file (.js, .mjs, .cjs or .json)', from ?? path);
+  }
   if (existsSync(path) && statSync(path).isFile()) return path;
   if (!extname(path)) {
     for (const ext of EXTENSIONS) if (existsSync(path + ext)) return path + ext;
@@ -123,11 +156,16 @@ export async function loadConfig(path: string, opts: LoadOptions = {}): Promise<
   const files: string[] = [];
   let config = await readWithBases(file, [], files);
   const overrides = parseOverrides(opts.cfgOptions ?? []);
-  if (opts.data !== undefined) overrides.push(['data.root', opts.data]);
-  if (opts.workDir !== undefined) overrides.push(['workDir', opts.workDir]);
+  const flags = new Map(overrides.map(([key]) => [key, '--cfg-options']));
+  for (const [key, flag, value] of [['data.root', '--data', opts.data], ['workDir', '--work-dir', opts.workDir]] as const) {
+    if (value === undefined) continue;
+    overrides.push([key, value]);
+    flags.set(key, flag);
+  }
   config = resolvePaths(applyOverrides(config, overrides), cwd);
   // mmdetection's default: ./work_dirs/<config name>.
   config.workDir ??= resolve(cwd, 'work_dirs', basename(file, extname(file)));
+  commandLineKeys.set(config, flags);
   const imported = await importPlugins(config.customImports, file);
   return { config, file, files, imported };
 }

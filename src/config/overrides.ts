@@ -51,6 +51,22 @@ function splitTopLevel(body: string): string[] {
   return parts.filter((p) => p.trim() !== '');
 }
 
+/**
+ * Which keys of a loaded config the command line set, and with which flag (`--cfg-options`,
+ * `--data`, `--work-dir`): validation names the flag, not the config file, for a bad value there.
+ */
+export const commandLineKeys = new WeakMap<ConfigDict, ReadonlyMap<string, string>>();
+
+/** The flag that set `path` (or an object above it), if the command line did. */
+export function commandLineFlag(config: ConfigDict, path: string): string | undefined {
+  const keys = commandLineKeys.get(config);
+  for (let p = path; keys && p; p = p.slice(0, Math.max(0, p.lastIndexOf('.')))) {
+    const flag = keys.get(p);
+    if (flag) return flag;
+  }
+  return undefined;
+}
+
 /** Splits `key=value` strings into pairs (the value keeps any further `=`). */
 export function parseOverrides(options: readonly string[]): [string, unknown][] {
   return options.map((opt) => {

@@ -94,6 +94,13 @@ test('bad input exits 2 and writes nothing', () => {
   assert.equal(r.code, 2);
   assert.equal(r.stderr.split('\n').length, 2);
   assert.equal(existsSync(out), false);
+  // a misspelt model option is refused, never written into model.json
+  for (const model of ['fixtures/mobilenetv3/tv_small.pth', 'fixtures/fasterrcnn/model.pth']) {
+    const typo = torchport('convert', model, '--out', out, '--set', 'widhtMult=0.5');
+    assert.equal(typo.code, 2, typo.stderr);
+    assert.match(typo.stderr, /^torchport: --set widhtMult: unknown model option; did you mean widthMult\? \(known: widthMult, .*\)\n$/);
+    assert.equal(existsSync(out), false);
+  }
 });
 
 test('an ambiguous mapping (two keys → one parameter) is refused even with --allow-missing; diff shows the conflict', () => {

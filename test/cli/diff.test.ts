@@ -13,6 +13,7 @@ const torchport = (...args: string[]) => {
   const r = spawnSync(process.execPath, ['--import', FORBID_TFJS, join(ROOT, 'bin', 'torchport.js'), ...args], { encoding: 'utf8', cwd: ROOT });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 };
+const KNOWN_OPTIONS = 'widthMult, family, bnEps, bnMomentum, dropout, outIndices, numClasses, frozenStages, normEval, backbone, classNames, fpnChannels, representationSize, classLayout';
 const tmp = mkdtempSync(join(tmpdir(), 'torchport-diff-cli-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -83,6 +84,12 @@ test('bad input: exit 2, one line on stderr', () => {
     [['diff', 'fixtures/mobilenetv3/tv_small.pth', '--mapping', 'nope'], "torchport: unknown mapping 'nope' (known: "],
     [['diff', 'fixtures/mobilenetv3/tv_small.pth', '--model', 'resnet50'], "torchport: no mapping targets model 'resnet50' (mappings: "],
     [['diff', 'fixtures/mobilenetv3/tv_small.pth', '--set', 'widthMult'], "torchport: --set expects NAME=VALUE, got 'widthMult'\n"],
+    // --set is checked before any mapping is tried: a typo or a wrong type never sends detection to another model
+    [['diff', 'fixtures/mobilenetv3/tv_small.pth', '--set', 'widhtMult=0.5'], `torchport: --set widhtMult: unknown model option; did you mean widthMult? (known: ${KNOWN_OPTIONS})\n`],
+    [['diff', 'fixtures/mobilenetv3/tv_small.pth', '--set', 'widthMult=abc'], 'torchport: --set widthMult=abc: widthMult must be a number\n'],
+    [['diff', 'fixtures/mobilenetv3/tv_small.pth', '--set', 'family=pytorch'], 'torchport: --set family=pytorch: family must be one of torchvision, dli14\n'],
+    [['diff', 'fixtures/mobilenetv3/tv_small.pth', '--set', 'outIndices=[2,x]'], 'torchport: --set outIndices=[2,x]: outIndices must be a JSON list of integers\n'],
+    [['diff', 'fixtures/mobilenetv3/tv_small.pth', '--set', 'zzz=1'], `torchport: --set zzz: unknown model option (known: ${KNOWN_OPTIONS})\n`],
   ];
   for (const [args, message] of cases) {
     const r = torchport(...args);
