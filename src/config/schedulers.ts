@@ -10,6 +10,8 @@ export interface SchedulerContext {
   itersPerEpoch: number;
   /** Last epoch / iteration of training, the default `end` of a scheduler. */
   maxEpochs: number;
+  /** An iteration-based run's length: the default `end` of iteration-based schedulers. */
+  maxIters?: number;
 }
 
 /** Multiplier of the base learning rate at a given global iteration (0-based). */
@@ -32,7 +34,7 @@ interface Span {
 
 function span(o: Record<string, unknown>, ctx: SchedulerContext): Span {
   const byEpoch = (o.byEpoch as boolean | undefined) ?? true;
-  const total = byEpoch ? ctx.maxEpochs : ctx.maxEpochs * ctx.itersPerEpoch;
+  const total = byEpoch ? ctx.maxEpochs : (ctx.maxIters ?? ctx.maxEpochs * ctx.itersPerEpoch);
   return {
     begin: (o.begin as number | undefined) ?? 0,
     end: Math.min((o.end as number | undefined) ?? total, total),

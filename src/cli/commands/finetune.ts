@@ -13,6 +13,20 @@ interface FinetuneArgs extends ReadingArgs {
   backend?: 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
   threads?: number;
   key?: string;
+  epochs?: number;
+  'max-iters'?: number;
+}
+
+/** `--epochs N` / `--max-iters N` as the config overrides they stand for (given first, so --cfg-options win). */
+function loopOptions(argv: FinetuneArgs): string[] {
+  const { epochs, 'max-iters': iters } = argv;
+  if (epochs !== undefined && iters !== undefined) throw new InputError('--epochs and --max-iters pick the loop: give one of them');
+  for (const [flag, v] of [['--epochs', epochs], ['--max-iters', iters]] as const) {
+    if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw new InputError(`${flag} must be a positive integer, got ${v}`);
+  }
+  if (epochs !== undefined) return [`trainCfg.maxEpochs=${epochs}`, 'trainCfg.maxIters=null'];
+  if (iters !== undefined) return [`trainCfg.maxIters=${iters}`, 'trainCfg.maxEpochs=null', `trainCfg.valInterval=${iters}`, `checkpointInterval=${iters}`];
+  return [];
 }
 
 const command: CommandModule<object, FinetuneArgs> = {
@@ -23,6 +37,8 @@ const command: CommandModule<object, FinetuneArgs> = {
       .option('config', { type: 'string', demandOption: true, describe: 'fine-tuning config file (.js or .json)' })
       .option('data', { type: 'string', describe: 'dataset root in COCO layout (sets data.root)' })
       .option('work-dir', { type: 'string', describe: 'checkpoints, logs and metrics.json go here (default: work_dirs/<config name>)' })
+      .option('epochs', { type: 'number', describe: 'train this many epochs (trainCfg.maxEpochs=N, trainCfg.maxIters=null)' })
+      .option('max-iters', { type: 'number', describe: 'train this many iterations, evaluating and saving at the end (trainCfg.maxIters=N, maxEpochs=null; valInterval and checkpointInterval then count iterations)' })
       .option('cfg-options', { type: 'string', array: true, describe: 'config overrides KEY=VALUE (e.g. optimizer.lr=0.005)' })
       .option('resume', { type: 'boolean', describe: 'continue from WORK_DIR/latest exactly where it stopped' })
       .option('skip-bad', { type: 'boolean', describe: 'train without the images/annotations the bad-data report lists (default: stop)' })
@@ -31,6 +47,7 @@ const command: CommandModule<object, FinetuneArgs> = {
       .option('threads', { type: 'number', describe: 'wasm threads (opt-in; they collapse under CPU contention)' }),
   handler: async (argv) => {
     if (argv.threads !== undefined && (!Number.isInteger(argv.threads) || argv.threads < 1)) throw new InputError(`--threads must be a positive integer, got ${argv.threads}`);
+    const loop = loopOptions(argv);
     const { finetune } = await import('../../train/finetune.js');
     const { NonFiniteLossError } = await import('../../train/trainer.js');
     try {
@@ -38,7 +55,7 @@ const command: CommandModule<object, FinetuneArgs> = {
         config: argv.config,
         data: argv.data,
         workDir: argv['work-dir'],
-        cfgOptions: [...(argv['cfg-options'] ?? []), ...(argv['skip-bad'] ? ['data.skipBad=true'] : [])],
+        cfgOptions: [...loop, ...(argv['cfg-options'] ?? []), ...(argv['skip-bad'] ? ['data.skipBad=true'] : [])],
         resume: argv.resume,
         backend: argv.backend,
         threads: argv.threads,
