@@ -11,8 +11,11 @@
 // is a gather of that band, a multiply and a sum (a batched matMul per RoI runs a naive loop on
 // wasm, several times slower). Gradients flow into the features on every backend (no
 // CropAndResize/GatherNd gradient needed).
+// On wasm and cpu the same weights drive one host-computed op instead (roi-align-host.ts), which
+// keeps nothing but the weights for its backward.
 import * as tf from '@tensorflow/tfjs-core';
 import { boxArea } from './boxes.js';
+import { hostRoIAlignActive, roiAlignHost, type LevelRoIs } from './roi-align-host.js';
 
 const f = Math.fround;
 
@@ -92,6 +95,14 @@ function bands(weights: Float32Array, rows: number, size: number): { starts: Int
  * input-image pixels. Returns `[numRois, outputSize, outputSize, C]`.
  */
 export function roiAlign(feature: tf.Tensor4D, boxes: Float32Array, scale: number, opts: RoIAlignOptions): tf.Tensor4D {
+  const n = boxes.length / 4;
+  if (!hostRoIAlignActive()) return roiAlignTensors(feature, boxes, scale, opts);
+  const rois = { images: new Int32Array(n), boxes, outputRows: Int32Array.from({ length: n }, (_, i) => i), scale };
+  return roiAlignHost([feature], [rois], n, opts);
+}
+
+/** roiAlign from tensor ops (backends without cheap synchronous reads). */
+export function roiAlignTensors(feature: tf.Tensor4D, boxes: Float32Array, scale: number, opts: RoIAlignOptions): tf.Tensor4D {
   const [, h, w, c] = feature.shape;
   const n = boxes.length / 4;
   const p = opts.outputSize;
@@ -169,6 +180,10 @@ export function multiScaleRoIAlign(
   const kMax = Math.round(-Math.log2(scales[scales.length - 1]));
   const c = features[0].shape[3];
   const p = opts.outputSize;
+  const levelsPerImage = boxesPerImage.map((boxes) =>
+    kMin === kMax ? new Int32Array(boxes.length / 4) : assignLevels(boxes, kMin, kMax, opts.canonicalScale, opts.canonicalLevel),
+  );
+  if (hostRoIAlignActive()) return roiAlignHost(features, levelRoIs(boxesPerImage, levelsPerImage, scales), levelsPerImage.reduce((n, l) => n + l.length, 0), opts);
   return tf.tidy(() => {
     const pieces: tf.Tensor4D[] = [];
     // position of each RoI (in the output order) inside the concatenation of pieces
@@ -177,7 +192,7 @@ export function multiScaleRoIAlign(
     let done = 0;
     boxesPerImage.forEach((boxes, b) => {
       const n = boxes.length / 4;
-      const levels = kMin === kMax ? new Int32Array(n) : assignLevels(boxes, kMin, kMax, opts.canonicalScale, opts.canonicalLevel);
+      const levels = levelsPerImage[b];
       for (let level = 0; level < features.length; level++) {
         const members: number[] = [];
         levels.forEach((l, i) => l === level && members.push(i));
@@ -185,7 +200,7 @@ export function multiScaleRoIAlign(
         const sub = new Float32Array(members.length * 4);
         members.forEach((i, k) => sub.set(boxes.subarray(4 * i, 4 * i + 4), 4 * k));
         const fmap = tf.slice(features[level], [b, 0, 0, 0], [1, -1, -1, -1]);
-        pieces.push(roiAlign(fmap, sub, scales[level], opts));
+        pieces.push(roiAlignTensors(fmap, sub, scales[level], opts));
         members.forEach((i, k) => (placed[base + i] = done + k));
         done += members.length;
       }
@@ -195,5 +210,26 @@ export function multiScaleRoIAlign(
     const all = pieces.length === 1 ? pieces[0] : tf.concat(pieces, 0);
     const identity = placed.every((v, i) => v === i);
     return identity ? all : tf.gather(all, Int32Array.from(placed), 0);
+  });
+}
+
+/** Each level's RoIs (image, box, row of the output in image-then-box order) for roiAlignHost. */
+function levelRoIs(boxesPerImage: Float32Array[], levelsPerImage: Int32Array[], scales: number[]): LevelRoIs[] {
+  return scales.map((scale, level) => {
+    const images: number[] = [];
+    const rows: number[] = [];
+    const boxes: number[] = [];
+    let row = 0;
+    levelsPerImage.forEach((levels, b) => {
+      levels.forEach((l, i) => {
+        if (l === level) {
+          images.push(b);
+          rows.push(row);
+          boxes.push(...boxesPerImage[b].subarray(4 * i, 4 * i + 4));
+        }
+        row++;
+      });
+    });
+    return { images: Int32Array.from(images), boxes: Float32Array.from(boxes), outputRows: Int32Array.from(rows), scale };
   });
 }
