@@ -1,5 +1,6 @@
-// What the trainer shows while it runs: a redrawn one-line bar on a terminal, plain lines every
-// `interval` iterations otherwise (CI logs, pipes).
+// What the trainer shows while it runs: on a terminal, a one-line bar redrawn in place that fits
+// its width, with a whole line left in the scrollback every `interval` iterations; plain lines
+// every `interval` iterations otherwise (CI logs, pipes).
 
 export interface IterationInfo {
   epoch: number;
@@ -57,8 +58,45 @@ export function lineProgress(write: (s: string) => void, interval: number): Prog
   };
 }
 
-/** A bar redrawn in place on a terminal. */
-export function barProgress(stream: NodeJS.WriteStream): Progress {
+/** A loss term's name in the bar: `loss_objectness` → `obj`, `loss_rpn_box_reg` → `rpn_box`. */
+export function shortTerm(name: string): string {
+  return name.replace(/^loss_/, '').replace(/_reg$/, '').replace('objectness', 'obj').replace('classifier', 'cls');
+}
+
+/**
+ * The bar's line, as long as `width` allows: the counter, loss, lr, it/s and ETA always, then as
+ * many of the epoch, the bar, the loss terms and the grad norm as fit.
+ */
+export function formatBar(info: IterationInfo, width: number): string {
+  const bar = (n: number) => {
+    const filled = Math.round((n * info.iteration) / info.totalIterations);
+    return `[${'#'.repeat(filled)}${'.'.repeat(n - filled)}] `;
+  };
+  const terms = Object.entries(info.terms).map(([k, v]) => `${shortTerm(k)} ${v.toPrecision(3)}`).join(' ');
+  const line = (o: { bar?: number; count?: boolean; epoch?: boolean; terms?: boolean; grad?: boolean }) =>
+    `${o.bar ? bar(o.bar) : ''}${o.count ? `${info.iteration}/${info.totalIterations} ` : ''}` +
+    `${o.epoch ? `epoch ${info.epoch + 1}/${info.maxEpochs} ` : ''}loss ${fmt(info.loss)}${o.terms && terms ? ` (${terms})` : ''}` +
+    ` lr ${info.lr.toExponential(2)}${o.grad && info.gradNorm !== undefined ? ` gn ${fmt(info.gradNorm)}` : ''}` +
+    ` ${info.itersPerSecond.toFixed(2)} it/s ETA ${formatDuration(info.etaSeconds)}`;
+  const candidates = [
+    line({ bar: 20, count: true, epoch: true, terms: true, grad: true }),
+    line({ bar: 20, count: true, epoch: true, terms: true }),
+    line({ bar: 10, count: true, epoch: true, terms: true }),
+    line({ count: true, epoch: true, terms: true }),
+    line({ count: true, terms: true }),
+    line({ bar: 10, count: true, epoch: true }),
+    line({ count: true, epoch: true }),
+    line({ count: true }),
+    line({}),
+  ];
+  return candidates.find((c) => c.length <= width) ?? candidates[candidates.length - 1].slice(0, width);
+}
+
+/**
+ * A bar redrawn in place on a terminal, fitted to its width; every `interval` iterations and at
+ * the end of each epoch the whole iteration line stays in the scrollback.
+ */
+export function barProgress(stream: NodeJS.WriteStream, interval = 10): Progress {
   let drawn = false;
   const clear = () => {
     if (drawn) stream.write('\r\x1b[2K');
@@ -66,12 +104,10 @@ export function barProgress(stream: NodeJS.WriteStream): Progress {
   };
   return {
     iteration(info) {
-      const width = 20;
-      const filled = Math.round((width * info.iteration) / info.totalIterations);
-      const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${info.iteration}/${info.totalIterations}`;
-      const line = `${bar} ${formatIteration(info)}`;
       clear();
-      stream.write(line.slice(0, Math.max(20, (stream.columns ?? 120) - 1)));
+      if (info.iteration % interval === 0 || info.batch === info.batchesPerEpoch) stream.write(`${formatIteration(info)}\n`);
+      // one column short of the width, so the cursor never wraps to a new line
+      stream.write(formatBar(info, Math.max(20, (stream.columns ?? 80) - 1)));
       drawn = true;
     },
     message(line) {
@@ -84,5 +120,5 @@ export function barProgress(stream: NodeJS.WriteStream): Progress {
 
 /** The bar on a terminal, plain lines elsewhere. */
 export function defaultProgress(stream: NodeJS.WriteStream = process.stderr, interval = 10): Progress {
-  return stream.isTTY ? barProgress(stream) : lineProgress((s) => stream.write(s), interval);
+  return stream.isTTY ? barProgress(stream, interval) : lineProgress((s) => stream.write(s), interval);
 }
