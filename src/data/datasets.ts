@@ -25,6 +25,10 @@ export interface DataSection {
   train: DatasetSection;
   val: DatasetSection;
   batchSize: number;
+  /** Images per forward pass, gradients summed over the batch; null or absent: chosen from the memory estimate. */
+  microBatch?: number | null;
+  /** Micro-batches also where BatchNorm in train mode makes their gradients differ from the whole batch's. */
+  allowInexactMicroBatch?: boolean;
   valBatchSize: number;
   shuffle: boolean;
   prefetch: number;
