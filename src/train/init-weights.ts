@@ -13,7 +13,11 @@ import { readTfjsWeights } from '../io/tfjs-weights.js';
 import { applyPlan, type NamedWeight } from '../mapping/apply.js';
 import { detectForSources, sourceSpecs } from '../models/map-checkpoint.js';
 import { buildReport, summaryLine } from '../mapping/report.js';
+import type { FasterRCNNConfig } from '../models/detection/config.js';
 import type { FasterRCNN } from '../models/detection/faster-rcnn.js';
+import { readConvertedMetadata } from '../models/convert.js';
+import { detectorFromMetadata } from '../models/detectors/load.js';
+import { DETECTOR_MODELS, torchvisionDetectorConfig, type DetectorModelOptions } from '../models/detectors/torchvision.js';
 import type { WeightMap } from '../models/layers/weights.js';
 
 /** Parameters whose shape follows the number of classes (torchvision's FastRCNNPredictor). */
@@ -25,12 +29,24 @@ export interface InitialWeights {
   log: string[];
 }
 
+interface SourceWeights {
+  named: NamedWeight[];
+  summary: string;
+  /** The detector a whole-detector source was made for (its folder's metadata or the mapping's inference). */
+  madeFor?: { name: string; config: FasterRCNNConfig };
+}
+
 /** Converted weights of one source, named as the source's target model names them. */
-function readSource(src: WeightSource): { named: NamedWeight[]; summary: string } {
+function readSource(src: WeightSource): SourceWeights {
   if (statSync(src.checkpoint).isDirectory()) {
-    const { weights } = readTfjsWeights(src.checkpoint);
+    const { weights, modelJson } = readTfjsWeights(src.checkpoint);
     const named = src.prefix ? weights.filter((w) => w.name.startsWith(src.prefix!)).map((w) => ({ ...w, name: w.name.slice(src.prefix!.length) })) : weights;
-    return { named, summary: `${named.length} converted weights` };
+    let madeFor: SourceWeights['madeFor'];
+    if (src.target === 'detector' && !src.prefix && modelJson.userDefinedMetadata?.torchport) {
+      const made = detectorFromMetadata(readConvertedMetadata(modelJson, src.checkpoint), src.checkpoint);
+      madeFor = { name: made.name, config: made.model.config };
+    }
+    return { named, summary: `${named.length} converted weights`, madeFor };
   }
   const file = readCheckpoint(src.checkpoint, src.read);
   const extracted = extractStateDict(file.object, { file: src.checkpoint, key: src.key });
@@ -45,7 +61,18 @@ function readSource(src: WeightSource): { named: NamedWeight[]; summary: string 
   const { best } = detection;
   if (best.plan.conflicts.length > 0) throw new InputError(`ambiguous mapping: ${best.plan.conflicts.length} parameter(s) claimed twice (run \`torchport diff\`)`, src.checkpoint);
   const named = applyPlan(best.plan, stateDict, best.description.specs.map((s) => s.name));
-  return { named, summary: `mapping ${report.mapping.name} → ${report.model.name}: ${summaryLine(report.summary)}` };
+  const madeFor = src.target === 'detector' && DETECTOR_MODELS.includes(best.model) ? { name: best.model, config: torchvisionDetectorConfig(best.model, best.options as DetectorModelOptions) } : undefined;
+  return { named, summary: `mapping ${report.mapping.name} → ${report.model.name}: ${summaryLine(report.summary)}`, madeFor };
+}
+
+/** The --cfg-options that give the configured detector the shapes of the one a source was made for. */
+function matchingOptions(made: FasterRCNNConfig, configured: FasterRCNNConfig): string[] {
+  const pairs: [string, unknown, unknown][] = [
+    ['model.backbone.widthMult', made.backbone.widthMult ?? 1, configured.backbone.widthMult ?? 1],
+    ['model.neck.outChannels', made.neck.outChannels, configured.neck.outChannels],
+    ['model.roiHead.representationSize', made.roiHead.representationSize, configured.roiHead.representationSize],
+  ];
+  return pairs.filter(([, a, b]) => a !== b).map(([key, value]) => `${key}=${value}`);
 }
 
 export function loadInitialWeights(detector: FasterRCNN, sources: WeightSource[], seed: number): InitialWeights {
@@ -54,7 +81,7 @@ export function loadInitialWeights(detector: FasterRCNN, sources: WeightSource[]
   const log: string[] = [];
   const fromSource = new Set<string>();
   for (const src of sources) {
-    const { named, summary } = readSource(src);
+    const { named, summary, madeFor } = readSource(src);
     log.push(`${src.origin}: ${src.checkpoint}: ${summary}`);
     const unused: string[] = [];
     const reinitialised: string[] = [];
@@ -70,7 +97,9 @@ export function loadInitialWeights(detector: FasterRCNN, sources: WeightSource[]
           reinitialised.push(`${name} [${w.shape.join(', ')}] → [${spec.shape.join(', ')}]`);
           continue;
         }
-        throw new InputError(`${src.origin}: weight '${name}' has shape [${w.shape.join(', ')}], the configured model needs [${spec.shape.join(', ')}]`, src.checkpoint);
+        const fix = madeFor ? matchingOptions(madeFor.config, detector.config) : [];
+        const hint = fix.length > 0 ? `; the checkpoint is a ${madeFor!.name} with other options: add --cfg-options ${fix.join(' ')}` : '';
+        throw new InputError(`${src.origin}: weight '${name}' has shape [${w.shape.join(', ')}], the configured model needs [${spec.shape.join(', ')}]${hint}`, src.checkpoint);
       }
       weights[name].dispose();
       weights[name] = tf.tensor(w.data, w.shape, 'float32');
