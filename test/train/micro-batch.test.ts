@@ -4,6 +4,9 @@
 // running statistics; with BatchNorm in train mode it does not (hence the opt-in).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../../src/backend/select.js';
 import { ensureGradients } from '../../src/backend/gradients.js';
@@ -13,6 +16,8 @@ import { validateConfig } from '../../src/config/validate.js';
 import type { DetectionBatch } from '../../src/train/detection/faster-rcnn-train.js';
 import { detectorTrainable, detectorVariables } from '../../src/train/detection/trainable.js';
 import { microBatchRanges, stepGradients } from '../../src/train/micro-batch.js';
+import { Sgd } from '../../src/train/sgd.js';
+import { Trainer } from '../../src/train/trainer.js';
 
 await selectBackend('wasm');
 await ensureGradients();
@@ -108,4 +113,44 @@ test('train-mode BatchNorm: micro-batches normalise over fewer images, so the gr
   assert.ok(err > 1e-3, `gradient relative error ${err}`);
   // each micro-batch's forward updates the running statistics once, as PyTorch's does
   assert.notDeepEqual(micro.stats, whole.stats);
+});
+
+test('the trainer with microBatch: two SGD steps end at the weights of whole-batch steps', async () => {
+  const passes: string[] = [];
+  const train = async (microBatch?: number) => {
+    const detector = await smallDetector(true);
+    const weights = detector.initWeights(3);
+    const variables = detectorVariables(detector, weights);
+    tf.dispose(Object.values(weights));
+    const optimizer = new Sgd([...variables.values()].filter((v) => v.trainable), { lr: 0.02, momentum: 0.9, weightDecay: 1e-4 });
+    const batch = batchOf3();
+    const workDir = mkdtempSync(join(tmpdir(), 'torchport-micro-'));
+    try {
+      const model = detectorTrainable(detector, variables, { seed: 11 });
+      const computeLoss = model.computeLoss.bind(model);
+      model.computeLoss = (b, images) => {
+        passes.push(images ? images.join('-') : 'all');
+        return computeLoss(b, images);
+      };
+      await new Trainer({
+        model,
+        data: { batchesPerEpoch: 2, async *batches(_e, start) { for (let i = start; i < 2; i++) yield batch; }, dispose() {} },
+        optimizer, lrAt: () => 0.02, maxEpochs: 1, workDir, microBatch, handleSigint: false,
+        progress: { iteration() {}, message() {}, close() {} },
+      }).fit();
+      return Object.fromEntries([...variables].map(([k, v]) => [k, v.dataSync() as Float32Array]));
+    } finally {
+      optimizer.dispose();
+      tf.dispose([batch.images, ...variables.values()]);
+      rmSync(workDir, { recursive: true, force: true });
+    }
+  };
+  const whole = await train();
+  const micro = await train(2);
+  assert.deepEqual(passes, ['all', 'all', '0-2', '2-3', '0-2', '2-3']);
+  const before = await (async () => { const d = await smallDetector(true); const w = d.initWeights(3); const out = Object.fromEntries(Object.entries(w).map(([k, t]) => [k, t.dataSync() as Float32Array])); tf.dispose(Object.values(w)); return out; })();
+  const moved = Object.fromEntries(Object.keys(whole).map((k) => [k, whole[k].map((v, i) => v - before[k][i])]));
+  const movedMicro = Object.fromEntries(Object.keys(whole).map((k) => [k, micro[k].map((v, i) => v - before[k][i])]));
+  const err = gradientError(movedMicro, moved);
+  assert.ok(err < 1e-4, `update relative error ${err}`);
 });
