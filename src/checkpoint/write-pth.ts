@@ -2,20 +2,13 @@
 // (pickle protocol 2), `<name>/byteorder`, one record `<name>/data/<key>` per storage and
 // `<name>/version`. Records are stored uncompressed and their data starts on a 64-byte boundary,
 // padded through a local extra field ('FB' + 'Z' bytes) exactly as torch's writer does, so torch can
-// map them in place. Storages are produced one at a time and streamed out, never all held at once.
+// map them in place. Storages are produced one at a time and streamed out, never all held at once:
+// each record's header goes out with a zero CRC-32, patched once the data has passed through.
 import { crc32 } from 'node:zlib';
 import { InputError } from '../errors.js';
-import { DTYPE_BYTES } from './dtype.js';
-import type { OutTensor } from './out-tensor.js';
+import { byteLengthOf, writeTensorBytes, type OutTensor } from './out-tensor.js';
 import { pickle, PyOrderedDict, type PickleValue } from './pickle-writer.js';
 import { writeFileStreamed, type FileSink } from './write-file.js';
-
-/** One storage record: its key in the pickle and a producer of its little-endian bytes. */
-export interface StorageRecord {
-  key: string;
-  byteLength: number;
-  bytes(): Uint8Array;
-}
 
 const ALIGNMENT = 64;
 const LOCAL_HEADER = 30;
@@ -30,15 +23,15 @@ interface Written {
   offset: number;
 }
 
-function record(sink: FileSink, name: string, data: Uint8Array, out: Written[]): void {
+/** Writes one stored record of `size` bytes, which `fill` hands over in pieces. */
+function record(sink: FileSink, name: string, size: number, fill: (write: (piece: Uint8Array) => void) => void, out: Written[]): void {
   const nameBytes = Buffer.from(name, 'utf8');
   const offset = sink.offset;
   const start = offset + LOCAL_HEADER + nameBytes.length + 4;
   const padding = (ALIGNMENT - (start % ALIGNMENT)) % ALIGNMENT;
-  if (offset + LOCAL_HEADER + nameBytes.length + 4 + padding + data.length > ZIP32_LIMIT) {
+  if (offset + LOCAL_HEADER + nameBytes.length + 4 + padding + size > ZIP32_LIMIT) {
     throw new InputError('the checkpoint would exceed 4 GiB, which needs zip64 (not written by torchport)');
   }
-  const crc = crc32(data);
   const h = Buffer.alloc(LOCAL_HEADER + nameBytes.length + 4 + padding, 'Z');
   h.writeUInt32LE(0x04034b50, 0);
   h.writeUInt16LE(20, 4); // version needed
@@ -46,17 +39,29 @@ function record(sink: FileSink, name: string, data: Uint8Array, out: Written[]):
   h.writeUInt16LE(0, 8); // stored
   h.writeUInt16LE(0, 10); // time
   h.writeUInt16LE(DOS_DATE, 12);
-  h.writeUInt32LE(crc, 14);
-  h.writeUInt32LE(data.length, 18);
-  h.writeUInt32LE(data.length, 22);
+  h.writeUInt32LE(0, 14); // CRC-32, patched below
+  h.writeUInt32LE(size, 18);
+  h.writeUInt32LE(size, 22);
   h.writeUInt16LE(nameBytes.length, 26);
   h.writeUInt16LE(4 + padding, 28);
   nameBytes.copy(h, LOCAL_HEADER);
   h.write('FB', LOCAL_HEADER + nameBytes.length, 'latin1');
   h.writeUInt16LE(padding, LOCAL_HEADER + nameBytes.length + 2);
   sink.write(h);
-  sink.write(data);
-  out.push({ name: nameBytes, crc, size: data.length, offset });
+  let crc = 0;
+  fill((piece) => {
+    crc = crc32(piece, crc);
+    sink.write(piece);
+  });
+  const crcBytes = Buffer.alloc(4);
+  crcBytes.writeUInt32LE(crc);
+  sink.patch(offset + 14, crcBytes);
+  out.push({ name: nameBytes, crc, size, offset });
+}
+
+/** A record holding `bytes`. */
+function smallRecord(sink: FileSink, name: string, bytes: Uint8Array, out: Written[]): void {
+  record(sink, name, bytes.length, (write) => write(bytes), out);
 }
 
 function centralDirectory(sink: FileSink, written: Written[]): void {
@@ -98,18 +103,14 @@ export function archiveName(path: string): string {
  * Writes `root` (whose tensors reference `storages` by key) as a torch.save zip checkpoint at
  * `path`, atomically.
  */
-export function writePth(path: string, root: PickleValue, storages: StorageRecord[]): void {
+export function writePth(path: string, root: PickleValue, storages: Array<{ key: string; tensor: OutTensor }>): void {
   const name = archiveName(path);
   writeFileStreamed(path, (sink) => {
     const written: Written[] = [];
-    record(sink, `${name}/data.pkl`, pickle(root), written);
-    record(sink, `${name}/byteorder`, Buffer.from('little', 'latin1'), written);
-    for (const s of storages) {
-      const bytes = s.bytes();
-      if (bytes.length !== s.byteLength) throw new Error(`internal: storage '${s.key}' produced ${bytes.length} bytes, not ${s.byteLength}`);
-      record(sink, `${name}/data/${s.key}`, bytes, written);
-    }
-    record(sink, `${name}/version`, Buffer.from('3\n', 'latin1'), written);
+    smallRecord(sink, `${name}/data.pkl`, pickle(root), written);
+    smallRecord(sink, `${name}/byteorder`, Buffer.from('little', 'latin1'), written);
+    for (const s of storages) record(sink, `${name}/data/${s.key}`, byteLengthOf(s.tensor), (write) => writeTensorBytes(s.tensor, write), written);
+    smallRecord(sink, `${name}/version`, Buffer.from('3\n', 'latin1'), written);
     centralDirectory(sink, written);
   });
 }
@@ -128,12 +129,5 @@ export function writeStateDictPth(path: string, tensors: OutTensor[], opts: Stat
   const entries: Array<[string, PickleValue]> = tensors.map((t, i) => [t.key, { kind: 'tensor', storageKey: String(i), dtype: t.dtype, shape: t.shape }]);
   const stateDict = new PyOrderedDict(entries, opts.metadata);
   const root: PickleValue = opts.wrapKey === undefined ? stateDict : new Map([...(opts.extra ?? []), [opts.wrapKey, stateDict]]);
-  writePth(path, root, tensors.map((t, i) => ({
-    key: String(i),
-    byteLength: t.shape.reduce((a, b) => a * b, 1) * DTYPE_BYTES[t.dtype],
-    bytes() {
-      const d = t.data();
-      return new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
-    },
-  })));
+  writePth(path, root, tensors.map((tensor, i) => ({ key: String(i), tensor })));
 }

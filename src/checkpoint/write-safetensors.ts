@@ -2,8 +2,7 @@
 // 8 bytes as the reference writer does, then each tensor's bytes in header order, streamed to a
 // temporary file and renamed into place.
 import { SAFETENSORS_NAME } from './safetensors.js';
-import type { OutTensor } from './out-tensor.js';
-import { DTYPE_BYTES } from './dtype.js';
+import { byteLengthOf, writeTensorBytes, type OutTensor } from './out-tensor.js';
 import { writeFileStreamed } from './write-file.js';
 
 export function writeSafetensors(path: string, tensors: OutTensor[], metadata: Record<string, string> = {}): void {
@@ -11,7 +10,7 @@ export function writeSafetensors(path: string, tensors: OutTensor[], metadata: R
   if (Object.keys(metadata).length > 0) header.__metadata__ = metadata;
   let offset = 0;
   for (const t of tensors) {
-    const bytes = t.shape.reduce((a, b) => a * b, 1) * DTYPE_BYTES[t.dtype];
+    const bytes = byteLengthOf(t);
     header[t.key] = { dtype: SAFETENSORS_NAME[t.dtype], shape: t.shape, data_offsets: [offset, offset + bytes] };
     offset += bytes;
   }
@@ -23,9 +22,6 @@ export function writeSafetensors(path: string, tensors: OutTensor[], metadata: R
   writeFileStreamed(path, (sink) => {
     sink.write(len);
     sink.write(json);
-    for (const t of tensors) {
-      const d = t.data();
-      sink.write(new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
-    }
+    for (const t of tensors) writeTensorBytes(t, (piece) => sink.write(piece));
   });
 }

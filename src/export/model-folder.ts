@@ -19,6 +19,8 @@ import type { ParamSpec } from '../mapping/params.js';
 export interface FolderWeight {
   shape: number[];
   read(): Float32Array;
+  /** Values [first, first + into.length) of the weight (row-major), read into `into`. */
+  readInto(into: Float32Array, first: number): void;
 }
 
 export interface FolderWeights {
@@ -49,9 +51,9 @@ function describe(meta: ConvertedMetadata, dir: string): { specs: ParamSpec[]; f
   }
 }
 
-/** Bytes [begin, begin + length) of shards laid end to end, as float32 values in own aligned memory. */
-function readRange(shards: Array<{ path: string; start: number; size: number }>, begin: number, length: number, dir: string): Float32Array {
-  const bytes = Buffer.allocUnsafeSlow(length);
+/** Bytes [begin, begin + bytes.length) of shards laid end to end, read into `bytes`. */
+function readRange(shards: Array<{ path: string; start: number; size: number }>, begin: number, bytes: Uint8Array, dir: string): void {
+  const length = bytes.length;
   let done = 0;
   for (const shard of shards) {
     if (done === length) break;
@@ -70,7 +72,6 @@ function readRange(shards: Array<{ path: string; start: number; size: number }>,
       closeSync(fd);
     }
   }
-  return new Float32Array(bytes.buffer, bytes.byteOffset, length / 4);
 }
 
 export function readModelFolder(dir: string): FolderWeights {
@@ -105,7 +106,18 @@ export function readModelFolder(dir: string): FolderWeights {
       const n = w.shape.reduce((a, b) => a * b, 1);
       if (offset + 4 * n > total) throw new InputError(`the shards hold ${total} bytes, fewer than the weights listed need (truncated at '${w.name}')`, dir);
       const begin = offset;
-      weights.set(w.name, { shape: w.shape, read: () => readRange(shards, begin, 4 * n, dir) });
+      const readInto = (into: Float32Array, first: number): void => {
+        if (first < 0 || first + into.length > n) throw new Error(`internal: values ${first}..${first + into.length} of '${w.name}', which has ${n}`);
+        readRange(shards, begin + 4 * first, new Uint8Array(into.buffer, into.byteOffset, into.byteLength), dir);
+      };
+      const read = (): Float32Array => {
+        // Own aligned memory, not zero-filled first (every byte is read into it).
+        const bytes = Buffer.allocUnsafeSlow(4 * n);
+        const values = new Float32Array(bytes.buffer, bytes.byteOffset, n);
+        readInto(values, 0);
+        return values;
+      };
+      weights.set(w.name, { shape: w.shape, read, readInto });
       offset += 4 * n;
     }
     if (offset !== total) throw new InputError(`the shards hold ${total - offset} bytes more than the weights listed`, dir);

@@ -10,13 +10,14 @@ import { fromFloat32 } from '../checkpoint/narrow.js';
 import { toFloat32 } from '../checkpoint/dtype.js';
 import type { DType, TensorData, TorchTensor } from '../checkpoint/types.js';
 import { InputError } from '../errors.js';
-import { planLayout, permute } from '../mapping/layout.js';
+import { permute } from '../mapping/layout.js';
 import { loadMapping } from '../mapping/load.js';
 import { counterKeys, keyHints, type KeyHints } from '../mapping/reverse.js';
 import type { ParamKind } from '../mapping/params.js';
 import { PREDICTOR_WEIGHT, reorderClasses, type ClassLayout } from './class-order.js';
 import { chooseLayout, type ChosenLayout } from './layouts.js';
 import { readModelFolder, type FolderWeight, type FolderWeights } from './model-folder.js';
+import { Scratch, streamTorchBytes, torchPermutation } from './torch-bytes.js';
 
 export const EXPORT_DTYPES = ['source', 'float32', 'float16', 'bfloat16'] as const;
 export type ExportDtype = (typeof EXPORT_DTYPES)[number];
@@ -55,11 +56,7 @@ function torchShape(kind: ParamKind, shape: number[], conv1x1: boolean): number[
 
 /** TF.js-layout float32 → the checkpoint's layout `sourceShape`, as `dtype`. */
 function toTorch(name: string, kind: ParamKind, w: { shape: number[]; data: Float32Array }, sourceShape: number[], dtype: DType): TensorData {
-  const layout = planLayout(kind, sourceShape);
-  if ('error' in layout || layout.shape.join() !== w.shape.join()) throw new Error(`internal: cannot lay '${name}' [${w.shape.join(', ')}] out as [${sourceShape.join(', ')}]`);
-  const inverse = new Array<number>(layout.perm.length);
-  layout.perm.forEach((p, i) => { inverse[p] = i; });
-  return fromFloat32(permute(w.data, layout.shape, inverse), dtype);
+  return fromFloat32(permute(w.data, w.shape, torchPermutation(name, kind, w.shape, sourceShape)), dtype);
 }
 
 function outDtype(recorded: DType | undefined, wanted: ExportDtype): DType {
@@ -94,6 +91,12 @@ export function buildExport(dir: string, opts: ExportOptions = {}): ExportedStat
     const numClasses = folder.weights.get(name.replace(/(cls_score|bbox_pred)\.(weight|bias)$/, 'cls_score.bias'))?.shape[0] ?? 0;
     return reorderClasses(name, w.shape, data, from, layout.classLayout, numClasses) ?? { shape: w.shape, data };
   };
+  // Weights the class layout leaves alone are streamed to the writer through buffers all share.
+  const scratch = new Scratch();
+  const streamer = (name: string, kind: ParamKind, sourceShape: number[], dtype: DType): OutTensor['stream'] => {
+    if (from !== layout.classLayout && PREDICTOR_WEIGHT.test(name)) return undefined;
+    return (write) => streamTorchBytes(name, kind, folder.weights.get(name) as FolderWeight, sourceShape, dtype, scratch, write);
+  };
   const record = folder.source?.record;
   const extras = folder.source?.extras ?? new Map<string, TorchTensor>();
   const classNames = folder.meta.classNames ?? (folder.facts.classNames as string[] | undefined);
@@ -109,6 +112,8 @@ export function buildExport(dir: string, opts: ExportOptions = {}): ExportedStat
       const dtype = outDtype(t.dtype, wanted);
       return {
         key, dtype, shape: t.shape,
+        // A float64 original may be written as it was (below): that needs the whole tensor.
+        stream: dtype === 'float64' ? undefined : streamer(target, kind, t.shape, dtype),
         data: () => {
           const values = toTorch(target, kind, weight(target), t.shape, 'float32') as Float32Array;
           // A float64 original whose float32 image the model still holds is written as it was.
@@ -139,7 +144,7 @@ export function buildExport(dir: string, opts: ExportOptions = {}): ExportedStat
     const w = PREDICTOR_WEIGHT.test(spec.name) ? weight(spec.name) : (folder.weights.get(spec.name) as FolderWeight);
     const shape = torchShape(spec.kind, w.shape, layout.names.conv1x1.has(spec.name));
     const dtype = outDtype(sourceDtype.get(spec.name), wanted);
-    tensors.push({ key, dtype, shape, data: () => toTorch(spec.name, spec.kind, weight(spec.name), shape, dtype) });
+    tensors.push({ key, dtype, shape, data: () => toTorch(spec.name, spec.kind, weight(spec.name), shape, dtype), stream: streamer(spec.name, spec.kind, shape, dtype) });
     const counterKey = counterOf.get(key);
     if (counterKey) {
       const value = counters.get(spec.name);

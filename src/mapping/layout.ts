@@ -34,48 +34,96 @@ export function planLayout(kind: ParamKind, shape: number[]): LayoutPlan | { err
   }
 }
 
-/** Permutes row-major `data` of `shape` (rank ≤ 4) by `perm` (output axis i = input axis perm[i]). */
-export function permute(data: Float32Array, shape: number[], perm: number[]): Float32Array {
-  if (perm.every((p, i) => p === i)) return data;
+/**
+ * `shape` permuted by `perm` (output axis i = input axis perm[i]) as the same move on fewer axes:
+ * unit axes dropped, and input axes that stay neighbours, in order, merged into one. A 1x1 conv
+ * kernel becomes a matrix transpose, a 3x3 one [kh, kw, in, out] → [out, in, kh, kw] the rank-3
+ * [s, in, out] → [out, in, s].
+ */
+function simplify(shape: number[], perm: number[]): { shape: number[]; perm: number[] } {
+  const axes = shape.map((_, i) => i).filter((i) => shape[i] !== 1);
+  const kept = perm.filter((p) => shape[p] !== 1).map((p) => axes.indexOf(p));
+  // Runs of consecutive (non-unit) input axes in output order.
+  const runs: number[][] = [];
+  for (const p of kept) {
+    const last = runs[runs.length - 1];
+    if (last && last[last.length - 1] === p - 1) last.push(p);
+    else runs.push([p]);
+  }
+  const byInput = [...runs].sort((a, b) => a[0] - b[0]);
+  return {
+    shape: byInput.map((run) => run.reduce((n, p) => n * shape[axes[p]], 1)),
+    perm: runs.map((run) => byInput.indexOf(run)),
+  };
+}
+
+/** [rows, cols] when permuting `shape` by `perm` is the transpose of a rows×cols matrix. */
+export function asTranspose(shape: number[], perm: number[]): [number, number] | undefined {
+  const s = simplify(shape, perm);
+  return s.perm.length === 2 ? [s.shape[0], s.shape[1]] : undefined;
+}
+
+/**
+ * Permutes row-major `data` of `shape` (rank ≤ 4) by `perm` (output axis i = input axis perm[i]),
+ * into `out` when given (as long as `data`, not the same memory).
+ */
+export function permute(data: Float32Array, shape: number[], perm: number[], out?: Float32Array): Float32Array {
   if (shape.length > 4) throw new Error(`internal: permute supports rank ≤ 4, got ${shape.length}`);
-  // Pad to rank 4 with leading unit axes, then walk the output in order with the input strides.
-  const pad = 4 - shape.length;
-  const inShape = [...Array<number>(pad).fill(1), ...shape];
-  const fullPerm = [...Array.from({ length: pad }, (_, i) => i), ...perm.map((p) => p + pad)];
+  const s = simplify(shape, perm);
+  if (s.perm.length <= 1) {
+    if (!out) return data;
+    out.set(data);
+    return out;
+  }
+  const o4 = out ?? new Float32Array(data.length);
+  // Matrix transposes (Linear, 1x1 conv and depthwise kernels) and [s, in, out] → [out, in, s]
+  // (the other conv kernels) go tile by tile.
+  if (s.perm.length === 2) {
+    transposeTiles(data, 0, s.shape[0], s.shape[1], s.shape[1], o4, 0, s.shape[0]);
+    return o4;
+  }
+  if (s.perm.join() === '2,1,0') {
+    const [n, inner, m] = s.shape;
+    for (let i = 0; i < inner; i++) transposeTiles(data, i * m, n, m, inner * m, o4, i * n, inner * n);
+    return o4;
+  }
+  // Anything else: pad to rank 4 with leading unit axes, walk the output in order with the input strides.
+  const pad = 4 - s.shape.length;
+  const inShape = [...Array<number>(pad).fill(1), ...s.shape];
+  const fullPerm = [...Array.from({ length: pad }, (_, i) => i), ...s.perm.map((p) => p + pad)];
   const inStrides = [inShape[1] * inShape[2] * inShape[3], inShape[2] * inShape[3], inShape[3], 1];
   const [d0, d1, d2, d3] = fullPerm.map((p) => inShape[p]);
   const [s0, s1, s2, s3] = fullPerm.map((p) => inStrides[p]);
-  const out = new Float32Array(data.length);
-  // A plain matrix transpose (Linear and 1x1 conv kernels: most of the weights) goes tile by tile.
-  if (d0 === 1 && d1 === 1 && s3 !== 1 && s2 === 1) return transpose2d(data, out, d3, d2);
   let o = 0;
   for (let a = 0; a < d0; a++) {
     for (let b = 0; b < d1; b++) {
       for (let c = 0; c < d2; c++) {
         let i = a * s0 + b * s1 + c * s2;
-        for (let d = 0; d < d3; d++, i += s3) out[o++] = data[i];
+        for (let d = 0; d < d3; d++, i += s3) o4[o++] = data[i];
       }
     }
   }
-  return out;
+  return o4;
 }
 
 /**
- * out[c][r] = data[r][c] for a rows×cols row-major matrix, in cache-sized tiles. Within a tile the
- * writes run along an output row: written the other way, rows of 1024 floats put every write of a
- * tile 4 KiB apart, in the same few cache sets (fc6's 1024×12544 kernel: ~420 → ~35 ms).
+ * out[to + c * outStride + r] = data[from + r * inStride + c] for r < rows, c < cols: a rows×cols
+ * matrix, its rows `inStride` apart, transposed into rows `outStride` apart. Cache-sized tiles;
+ * within a tile the writes run along an output row: written the other way, rows of 1024 floats put
+ * every write of a tile 4 KiB apart, in the same few cache sets (fc6's 1024×12544 kernel: ~420 →
+ * ~35 ms).
  */
-function transpose2d(data: Float32Array, out: Float32Array, rows: number, cols: number): Float32Array {
+export function transposeTiles(data: Float32Array, from: number, rows: number, cols: number, inStride: number, out: Float32Array, to: number, outStride: number): void {
   const T = 64;
   for (let r0 = 0; r0 < rows; r0 += T) {
     const r1 = Math.min(rows, r0 + T);
     for (let c0 = 0; c0 < cols; c0 += T) {
       const c1 = Math.min(cols, c0 + T);
       for (let c = c0; c < c1; c++) {
-        const at = c * rows;
-        for (let r = r0; r < r1; r++) out[at + r] = data[r * cols + c];
+        const o = to + c * outStride;
+        const i = from + c;
+        for (let r = r0; r < r1; r++) out[o + r] = data[i + r * inStride];
       }
     }
   }
-  return out;
 }

@@ -30,3 +30,32 @@ test('permute moves every element where the axis permutation says (OIHW → HWIO
   const same = new Float32Array([1, 2, 3]);
   assert.equal(permute(same, [3], [0]), same, 'the identity permutation is not copied');
 });
+
+test('permute equals the index-by-index permutation for every axis order, unit axes and tile edges included', () => {
+  const naive = (data: Float32Array, shape: number[], perm: number[]): Float32Array => {
+    const outShape = perm.map((p) => shape[p]);
+    const stride = shape.map((_, d) => shape.slice(d + 1).reduce((a, b) => a * b, 1));
+    const out = new Float32Array(data.length);
+    for (let o = 0; o < out.length; o++) {
+      let rest = o;
+      let from = 0;
+      for (let d = outShape.length - 1; d >= 0; d--) {
+        from += (rest % outShape[d]) * stride[perm[d]];
+        rest = Math.floor(rest / outShape[d]);
+      }
+      out[o] = data[from];
+    }
+    return out;
+  };
+  const orders = (n: number): number[][] => (n === 1 ? [[0]] : orders(n - 1).flatMap((p) => Array.from({ length: n }, (_, i) => [...p.slice(0, i), n - 1, ...p.slice(i)])));
+  for (const shape of [[3, 3, 70, 130], [1, 1, 65, 129], [3, 1, 67, 1], [2, 5, 1, 3], [130, 67], [1, 1, 1, 1], [7]]) {
+    const src = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, k) => k);
+    for (const perm of orders(shape.length)) {
+      const want = naive(src, shape, perm);
+      assert.deepEqual(permute(src, shape, perm), want, `[${shape}] by [${perm}]`);
+      const into = new Float32Array(src.length);
+      assert.equal(permute(src, shape, perm, into), into);
+      assert.deepEqual(into, want, `[${shape}] by [${perm}] into a given array`);
+    }
+  }
+});
