@@ -64,7 +64,7 @@ const command: CommandModule<object, FinetuneArgs> = {
       });
       const where = `${result.workDir} (latest/, best/, train.log.jsonl, metrics.json)`;
       if (result.status === 'interrupted') {
-        process.stderr.write(`stopped at epoch ${result.state.epoch + 1}, batch ${result.state.batch}; resume with --resume. Files: ${where}\n`);
+        process.stderr.write(`stopped after iteration ${result.state.iteration}; resume with --resume. Files: ${where}\n`);
         process.exitCode = 130;
         return;
       }
