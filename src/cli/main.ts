@@ -3,7 +3,10 @@
 import { readFileSync } from 'node:fs';
 import yargs, { type Argv, type CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { InputError, InternalError } from '../errors.js';
+import { InputError, InternalError, systemCodesInWords, systemErrorLine } from '../errors.js';
+import { closestName } from '../registry.js';
+import { paint } from './colour.js';
+import { rephraseUsageError, usageLine } from './usage-errors.js';
 
 interface CommandEntry {
   name: string;
@@ -31,37 +34,56 @@ function version(): string {
   return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 }
 
+/** An error's message as the user sees it: `torchport: ` (red at a terminal) before its first line, no raw system codes. */
+function report(message: string): void {
+  const { red } = paint(process.stderr);
+  process.stderr.write(`${red('torchport:')} ${systemCodesInWords(message)}\n`);
+}
+
 export async function main(argv: string[]): Promise<void> {
   const verbose = argv.includes('--verbose');
   const entry = COMMANDS.find((c) => c.name === argv[0]);
+  const names = COMMANDS.map((c) => c.name);
+  if (!entry && argv[0] !== undefined && !argv[0].startsWith('-')) {
+    const closest = closestName(argv[0], names, 3);
+    report(`unknown command '${argv[0]}'${closest ? ` (did you mean ${closest}?)` : ''}; the commands are ${names.join(', ')}\nusage: ${usageLine({ argv, options: [], required: [] })}`);
+    process.exitCode = 2;
+    return;
+  }
+  const module = entry && (await entry.load()).default;
   let cli: Argv = yargs(argv)
     .scriptName('torchport')
     .usage('$0 <command> [options]')
+    .locale('en')
     .option('verbose', { type: 'boolean', describe: 'show stack traces and extra detail', global: true })
     .version(version())
     .strict()
-    .demandCommand(1, 'name a command (see --help)')
-    .recommendCommands()
+    .demandCommand(1, `name a command: ${names.join(', ')}`)
     .wrap(Math.min(110, process.stdout.columns ?? 100))
     .fail((msg, err) => {
-      throw err ?? new InputError(msg);
+      if (err) throw err;
+      // yargs keeps the running command's options on this instance (methods its typings leave out)
+      const y = cli as unknown as { getOptions(): { key: Record<string, unknown> }; getDemandedOptions(): Record<string, unknown> };
+      const command = typeof module?.command === 'string' ? module.command : undefined;
+      throw new InputError(rephraseUsageError(msg, { argv, command, options: Object.keys(y.getOptions().key), required: Object.keys(y.getDemandedOptions()) }));
     });
-  if (entry) {
-    cli = cli.command((await entry.load()).default);
+  if (module) {
+    cli = cli.command(module);
   } else {
     for (const c of COMMANDS) cli = cli.command(c.name, c.describe);
   }
   try {
     await cli.parseAsync();
   } catch (err) {
-    if (err instanceof InputError) {
-      process.stderr.write(`torchport: ${err.message}\n`);
-      if (verbose && err.stack) process.stderr.write(`${err.stack}\n`);
+    const systemError = systemErrorLine(err);
+    if (err instanceof InputError || systemError) {
+      report(systemError ?? (err as Error).message);
+      if (verbose && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
       process.exitCode = 2;
       return;
     }
     if (err instanceof InternalError) {
-      process.stderr.write(`torchport: ${err.message}\n`);
+      report(err.message);
       const cause = err.cause instanceof Error ? err.cause : err;
       process.stderr.write(verbose ? `${cause.stack ?? String(cause)}\n` : 'torchport: --verbose shows the stack trace\n');
       process.exitCode = 70;

@@ -23,16 +23,23 @@ test('lists every backend with usability, the WebGPU adapter, what auto picks, a
   assert.equal(r.code, 0, r.stderr);
   const lines = r.stdout.split('\n');
   assert.equal(lines[0], 'TF.js backends, in the order `--backend auto` tries them:');
+  // each backend's status once: one line, a second only for the adapter of a backend auto skips
   if (!installed['@tensorflow/tfjs-node-gpu']) assert.equal(lines[1], '  unusable  tensorflow @tensorflow/tfjs-node-gpu (not installed)');
-  if (!installed['@tensorflow/tfjs-node']) assert.equal(lines[3], '  unusable  tensorflow @tensorflow/tfjs-node (not installed)');
+  if (!installed['@tensorflow/tfjs-node']) assert.equal(lines[2], '  unusable  tensorflow @tensorflow/tfjs-node (not installed)');
+  let next = 4;
   if (usable['@tensorflow/tfjs-backend-webgpu']) {
-    assert.equal(lines[5], '  usable    webgpu     @tensorflow/tfjs-backend-webgpu 4.22.0 (auto skips it: software adapter: only with --backend webgpu)');
-    assert.match(lines[6], /^ {12}adapter "OpenGL version OpenGL ES 3\.2 Mesa [\d.]+" \(vendor \w+, architecture \w+, device llvmpipe[^)]*\): software adapter via Dawn backend=opengles, slower than wasm$/);
+    assert.equal(lines[3], '  usable    webgpu     @tensorflow/tfjs-backend-webgpu 4.22.0 (auto skips it: software adapter: only with --backend webgpu)');
+    assert.match(lines[4], /^ {12}adapter "OpenGL version OpenGL ES 3\.2 Mesa [\d.]+" \(vendor \w+, architecture \w+, device llvmpipe[^)]*\): software adapter via Dawn backend=opengles, slower than wasm$/);
+    next = 5;
   } else {
-    assert.match(lines[5], /^ {2}unusable {2}webgpu {5}@tensorflow\/tfjs-backend-webgpu/);
+    assert.match(lines[3], /^ {2}unusable {2}webgpu {5}@tensorflow\/tfjs-backend-webgpu/);
   }
-  assert.equal(lines[7], '  usable    wasm       @tensorflow/tfjs-backend-wasm 4.22.0');
-  assert.equal(lines[9], '  usable    cpu        @tensorflow/tfjs-backend-cpu 4.22.0');
+  assert.equal(lines[next], '  usable    wasm       @tensorflow/tfjs-backend-wasm 4.22.0 (SIMD)');
+  assert.equal(lines[next + 1], '  usable    cpu        @tensorflow/tfjs-backend-cpu 4.22.0 (pure JS, slow)');
+  assert.equal(lines[next + 2], '');
+  const statusLines = lines.slice(1, lines.indexOf(''));
+  for (const s of status) assert.equal(statusLines.filter((l) => l.includes(`${s.package} `) || l.endsWith(s.package)).length, 1, s.package);
+  assert.ok(!r.stdout.includes('is not installed'), r.stdout);
   assert.ok(lines.includes('auto picks: wasm (@tensorflow/tfjs-backend-wasm)'));
   if (!installed['@tensorflow/tfjs-node-gpu']) {
     assert.ok(lines.includes('How to install @tensorflow/tfjs-node-gpu without network access:'));

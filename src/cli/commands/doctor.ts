@@ -3,19 +3,12 @@
 // the loader path) and how to install it without network access, and which WebGPU adapter runs.
 import type { CommandModule } from 'yargs';
 import type { BackendStatus } from '../../backend/status.js';
+import { paint } from '../colour.js';
 
 interface DoctorArgs {
   json?: boolean;
   probe?: boolean;
 }
-
-const REASONS: Record<string, string> = {
-  'missing-package': 'not installed',
-  'libtensorflow-missing': 'installed, but libtensorflow was not downloaded (the install script needs network access)',
-  'cuda-libs-missing': 'installed, but the CUDA/cuDNN libraries are not on the loader path',
-  'no-adapter': 'installed, but no GPU adapter',
-  'load-failed': 'failed to load',
-};
 
 /** How to make tfjs-node-gpu work offline, for the reason it does not work now. */
 export function offlineInstallAdvice(gpu: BackendStatus): string[] {
@@ -44,13 +37,25 @@ export function offlineInstallAdvice(gpu: BackendStatus): string[] {
   return lines;
 }
 
+/** A status's detail without the package and version its line already shows. */
+function detailOf(s: BackendStatus): string {
+  let detail = s.detail;
+  for (const shown of [s.package, s.version]) {
+    if (shown && detail.startsWith(shown)) detail = detail.slice(shown.length).replace(/^:?\s*/, '');
+  }
+  return detail === 'is not installed' ? 'not installed' : detail;
+}
+
+/** One line per backend, each fact once (a second line only for the WebGPU adapter auto skips). */
 function render(statuses: BackendStatus[]): string {
+  const { green, red } = paint(process.stdout);
   const lines = ['TF.js backends, in the order `--backend auto` tries them:'];
   for (const s of statuses) {
-    const mark = s.usable ? 'usable  ' : 'unusable';
-    const why = !s.usable ? ` (${REASONS[s.reason ?? 'load-failed']})` : s.autoSkips ? ` (auto skips it: ${s.autoSkips})` : '';
-    lines.push(`  ${mark}  ${s.backend.padEnd(10)} ${s.package}${s.version ? ` ${s.version}` : ''}${why}`);
-    lines.push(`            ${s.detail}`);
+    const head = `  ${s.usable ? green('usable  ') : red('unusable')}  ${s.backend.padEnd(10)} ${s.package}${s.version ? ` ${s.version}` : ''}`;
+    const detail = detailOf(s);
+    if (!s.usable) lines.push(`${head} (${detail})`);
+    else if (s.autoSkips) lines.push(`${head} (auto skips it: ${s.autoSkips})`, `            ${detail}`);
+    else lines.push(detail ? `${head} ${detail}` : head);
   }
   const chosen = statuses.find((s) => s.usable && !s.autoSkips);
   lines.push('', chosen ? `auto picks: ${chosen.backend} (${chosen.package})` : 'no usable backend: reinstall torchport (npm ci)');

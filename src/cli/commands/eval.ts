@@ -38,6 +38,7 @@ const command: CommandModule<object, EvalArgs> = {
     const { evaluateDataset } = await import('../../eval/evaluate.js');
     const { formatSummary, writeMetrics } = await import('../../eval/metrics.js');
 
+    if (!existsSync(argv.checkpoint)) throw new InputError('no such folder', argv.checkpoint);
     const cfgOptions = [...(argv['cfg-options'] ?? [])];
     if (argv['skip-bad']) cfgOptions.push('data.skipBad=true');
     if (argv.backend) cfgOptions.push(`backend=${argv.backend}`);
@@ -45,7 +46,7 @@ const command: CommandModule<object, EvalArgs> = {
     const cfg = validateConfig(loaded.config, loaded.file);
     if (cfg.data.root === null) throw new InputError('data.root is not set: pass --data DIR or set data.root in the config', loaded.file);
     const weightsFile = join(argv.checkpoint, 'model.json');
-    if (!existsSync(weightsFile)) throw new InputError('not a model folder (model.json missing)', argv.checkpoint);
+    if (!existsSync(weightsFile)) throw new InputError('not a model folder (no model.json in it)', argv.checkpoint);
     const { selectBackend } = await import('../../backend/select.js');
     const backend = await selectBackend(cfg.backend);
     process.stderr.write(`backend: ${backend.name} (${backend.detail})\n`);
