@@ -121,16 +121,25 @@ test('loss falls, frozen variables stay put, and the tensor count is the same af
   rmSync(dir, { recursive: true });
 });
 
-test('a run stopped mid-epoch and resumed ends with exactly the weights of an uninterrupted run', async () => {
+/** An uninterrupted run, and one in `dir` stopped after `iteration` (what Ctrl-C does). */
+async function stoppedRun(iteration: number, extra: Partial<TrainerOptions<Batch>> = {}) {
   const full = linearModel();
   const fullOpt = options(full, tmp());
   await new Trainer(fullOpt).fit();
-
   const dir = tmp();
   const first = linearModel();
-  const firstOpt = options(first, dir);
-  const trainer: Trainer<Batch> = new Trainer({ ...firstOpt, afterIteration: (info) => { if (info.iteration === 6) trainer.requestStop(); } });
+  const firstOpt = options(first, dir, extra);
+  const trainer: Trainer<Batch> = new Trainer({ ...firstOpt, afterIteration: (info) => { if (info.iteration === iteration) trainer.requestStop(); } });
   const stopped = await trainer.fit();
+  const dispose = () => {
+    for (const x of [fullOpt, firstOpt]) x.optimizer.dispose();
+    for (const x of [full, first]) x.dispose();
+  };
+  return { full, dir, stopped, dispose };
+}
+
+test('a run stopped mid-epoch and resumed ends with exactly the weights of an uninterrupted run', async () => {
+  const { full, dir, stopped, dispose } = await stoppedRun(6);
   assert.equal(stopped.status, 'interrupted');
   assert.equal(stopped.state.epoch, 1);
   assert.equal(stopped.state.batch, 2);
@@ -143,8 +152,9 @@ test('a run stopped mid-epoch and resumed ends with exactly the weights of an un
   assert.deepEqual(iterations, [7, 8, 9, 10, 11, 12]);
   assert.deepEqual(Array.from(second.w.dataSync()), Array.from(full.w.dataSync()));
   assert.deepEqual(Array.from(second.b.dataSync()), Array.from(full.b.dataSync()));
-  for (const x of [fullOpt, firstOpt, secondOpt]) x.optimizer.dispose();
-  for (const x of [full, first, second]) x.dispose();
+  secondOpt.optimizer.dispose();
+  second.dispose();
+  dispose();
 });
 
 test('a non-finite loss stops with a clear message and keeps the last good checkpoint', async () => {
@@ -267,15 +277,8 @@ test('maxIters: an iteration-based run stops after N iterations mid-epoch, evalu
 });
 
 test('epochs are numbered alike in the log lines, the events and state.json; a stop at an epoch\'s last batch resumes exactly', async () => {
-  const full = linearModel();
-  const fullOpt = options(full, tmp());
-  await new Trainer(fullOpt).fit();
-
-  const dir = tmp();
-  const first = linearModel();
-  const firstOpt = options(first, dir, { evaluate: async () => ({ bbox_mAP: 0.5 }), evalInterval: 1 });
-  const trainer: Trainer<Batch> = new Trainer({ ...firstOpt, afterIteration: (info) => { if (info.iteration === 4) trainer.requestStop(); } });
-  assert.equal((await trainer.fit()).status, 'interrupted');
+  const { full, dir, stopped, dispose } = await stoppedRun(4, { evaluate: async () => ({ bbox_mAP: 0.5 }), evalInterval: 1 });
+  assert.equal(stopped.status, 'interrupted');
   const log = records(dir);
   const lastTrain = log.filter((r) => r.mode === 'train').at(-1);
   const interrupted = log.find((r) => r.event === 'interrupted');
@@ -297,6 +300,7 @@ test('epochs are numbered alike in the log lines, the events and state.json; a s
   assert.deepEqual(records(dir).filter((r) => r.mode === 'val').map((r) => r.epoch), [1, 2, 3]);
   assert.deepEqual([stateOf(dir).epoch, stateOf(dir).batch, stateOf(dir).iteration], [3, 4, 12]);
   assert.deepEqual(Array.from(second.w.dataSync()), Array.from(full.w.dataSync()));
-  for (const x of [fullOpt, firstOpt, secondOpt]) x.optimizer.dispose();
-  for (const x of [full, first, second]) x.dispose();
+  secondOpt.optimizer.dispose();
+  second.dispose();
+  dispose();
 });
