@@ -7,7 +7,7 @@ import type { FasterRCNN } from '../models/detection/faster-rcnn.js';
 import { anchorsPerLocation, numLevels } from '../models/detection/anchors.js';
 
 /** Float32 copies of each convolution output the tape keeps and the backward pass adds (conv, BatchNorm, activation, gradient). */
-export const TAPE_FACTOR = 2;
+export const TAPE_FACTOR = 3.2;
 /** Copies of RoIAlign's row buffer and the box head's activations at the peak (forward rows, gathered taps, their gradients). */
 export const ROI_FACTOR = 3.6;
 /** The runtime before any tensor: the wasm module, kernels' scratch buffers, the data pipeline. */

@@ -54,7 +54,9 @@ export function planMemory(s: MemorySetting): MemoryPlan {
     if (!fits(s.microBatch)) throw new InputError(`data.microBatch: ${tooLarge(s, `micro-batches of ${s.microBatch} (${shape})`, need(s.microBatch))}`);
     return { microBatch: s.microBatch, line: `memory: micro-batches of ${s.microBatch}, about ${formatBytes(need(s.microBatch))}${against} per step (${shape})` };
   }
-  if (s.microBatch || fits(batch)) return { line: `memory: about ${formatBytes(need(batch))}${against} per step (${shape})` };
+  if (fits(batch)) return { line: `memory: about ${formatBytes(need(batch))}${against} per step (${shape})` };
+  // data.microBatch equal to data.batchSize: whole batches even against the estimate
+  if (s.microBatch) return { line: `memory: about ${formatBytes(need(batch))} per step (${shape}), more than ${limit!.what}; whole batches as data.microBatch says` };
   const k = largest(batch - 1, fits);
   if (k > 0 && (!s.batchStatistics || s.allowInexactMicroBatch)) {
     return { microBatch: k, line: `memory: ${shape} need about ${formatBytes(need(batch))}, more than ${limit!.what}: micro-batches of ${k} (about ${formatBytes(need(k))}), same gradients` };
