@@ -26,11 +26,20 @@ test('text report: format, wrapper, counts, bytes by dtype, one table row per te
     "weights in  'state_dict'",
     'also holds  meta: dict (5 entries); optimizer: dict (2 entries)',
     'tensors     10',
-    'parameters  175',
+    'parameters  174 (weights and buffers, as diff counts them); 1 more in integer tensors (counters such as num_batches_tracked)',
     'bytes       704: float32 696 (9 tensors), int64 8 (1 tensor)',
   ]);
   assert.ok(lines.includes('│ stem.0.weight              │ float32 │ [4, 3, 3, 3] │   108 │'), r.stdout);
   assert.ok(lines.includes('│ stem.1.num_batches_tracked │ int64   │ []           │     1 │'), r.stdout);
+});
+
+test('inspect and diff count the same thing with the same word: parameters are the weights and buffers', () => {
+  for (const file of ['fixtures/mobilenetv3/tv_small.pth', 'fixtures/fasterrcnn/model.pth']) {
+    const inspected = /^parameters {2}([\d,]+) \(weights and buffers, as diff counts them\); ([\d,]+) more in integer tensors/m.exec(torchport('inspect', file).stdout);
+    const diffed = /loaded 100\.0% of the model's parameters \(([\d,]+) of ([\d,]+)\)/.exec(torchport('diff', file).stdout);
+    assert.ok(inspected && diffed, file);
+    assert.equal(inspected[1], diffed[2], file);
+  }
 });
 
 test('--json lists every key of the unwrapped state dict; --key picks a sub-dict', () => {

@@ -59,7 +59,11 @@ function renderText(r: InspectReport, npyLine: string | undefined): string {
   if (others.length) field('also holds', others.map(([k, v]) => `${k}: ${v}`).join('; '));
   const s = r.summary;
   field('tensors', s.tensors === r.totalTensors ? fmt(s.tensors) : `${fmt(s.tensors)} (of ${fmt(r.totalTensors)}, filtered)`);
-  field('parameters', fmt(s.parameters));
+  // Counted as diff and convert count a model's parameters: every floating-point value (weights
+  // and buffers such as BatchNorm statistics); integer tensors (num_batches_tracked) are counters.
+  const floating = Object.entries(s.byDtype).reduce((n, [dtype, t]) => n + (dtype.includes('float') ? t.numel : 0), 0);
+  const counters = s.parameters - floating;
+  field('parameters', `${fmt(floating)} (weights and buffers, as diff counts them)${counters ? `; ${fmt(counters)} more in integer tensors (counters such as num_batches_tracked)` : ''}`);
   field('bytes', `${fmt(s.bytes)}: ${Object.entries(s.byDtype).map(([d, t]) => `${d} ${fmt(t.bytes)} (${plural(t.tensors, 'tensor')})`).join(', ')}`);
   for (const n of r.notes) lines.push(`note: ${n}`);
   for (const w of r.warnings) lines.push(`warning: ${w}`);
