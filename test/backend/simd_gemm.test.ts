@@ -81,6 +81,32 @@ test('convolutions as products (1x1, and im2col for larger filters) on wasm matc
   assert.equal(simdCallsTo('gemm'), calls, 'a 3-channel convolution is left to XNNPACK');
 });
 
+test('a stride-4-sized conv and its filter gradient run on the GEMM in im2col blocks and match cpu', async () => {
+  const rand = rng(75);
+  // 7,200 output rows x 576 im2col columns: several forward blocks, two filter-gradient blocks (the last one short)
+  const [n, h, w, cin, cout] = [2, 60, 60, 64, 64];
+  const x = randomValues(rand, n * h * w * cin);
+  const f3 = randomValues(rand, 9 * cin * cout);
+  const bias = randomValues(rand, cout);
+  const dyFull = randomValues(rand, n * h * w * cout);
+  const dyHalf = randomValues(rand, n * 30 * 30 * cout);
+  const filterGrad = (strides: number, dy: Float32Array, size: number) => tf.engine().runKernel(
+    'Conv2DBackpropFilter',
+    { x: tf.tensor4d(x, [n, h, w, cin]), dy: tf.tensor4d(dy, [n, size, size, cout]) },
+    { strides, pad: 1, dataFormat: 'NHWC', dimRoundingMode: undefined, filterShape: [3, 3, cin, cout] } as unknown as tf.NamedAttrMap,
+  ) as tf.Tensor;
+  const run = () => [
+    tf.fused.conv2d({ x: tf.tensor4d(x, [n, h, w, cin]), filter: tf.tensor4d(f3, [3, 3, cin, cout]), strides: 1, pad: 1, bias: tf.tensor1d(bias), activation: 'relu' }),
+    filterGrad(1, dyFull, h),
+    filterGrad(2, dyHalf, 30),
+  ];
+  const want = await onBackend('cpu', run);
+  const calls = simdCallsTo('gemm');
+  const got = await onBackend('wasm', run);
+  assert.ok(simdCallsTo('gemm') > calls, 'the SIMD GEMM ran');
+  want.forEach((v, i) => assert.ok(relativeError(got[i], v) <= 1e-4, `case ${i}: ${relativeError(got[i], v)}`));
+});
+
 test('stock wasm _FusedMatMul with transposed operands is corrected where the SIMD path declines', async () => {
   const rand = rng(72);
   const [m, k, n] = [5, 12, 6]; // too small for the SIMD path, n not a multiple of 8

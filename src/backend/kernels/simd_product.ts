@@ -52,8 +52,7 @@ const single = (t: tf.TensorInfo) => tf.util.sizeFromShape(t.shape.slice(0, -2))
 /** What torchport's SIMD kernels do on this wasm backend, in words (for the backend's description). */
 export function simdKernelsStatus(backend: BackendWasm): string {
   if (!gemmSupported()) return 'no relaxed SIMD in this runtime: stock matMul and convolutions';
-  const memory = backendMemory(backend);
-  if (!memory || !heapGemm(memory)) return 'SIMD kernels unavailable: the threaded build shares its memory';
+  if (!backendGemm(backend)) return 'SIMD kernels unavailable: the threaded build shares its memory';
   return 'relaxed-SIMD GEMM and depthwise';
 }
 
@@ -70,18 +69,57 @@ export function simdProduct(backend: BackendWasm, { a, b, transposeA, transposeB
   const n = b.shape[transposeB ? rb - 2 : rb - 1];
   if (!gemmTakes(m, k, n)) return undefined;
   if (bias && (bias.dtype !== 'float32' || tf.util.sizeFromShape(bias.shape) !== n)) return undefined;
-  const memory = backendMemory(backend);
-  const gemm = memory && heapGemm(memory);
+  const gemm = backendGemm(backend);
   if (!gemm) return undefined;
   const out = backend.makeOutput(outShape ?? [...(ra >= rb ? a : b).shape.slice(0, -2), m, n], 'float32');
-  const scratch = backend.makeOutput([HeapGemm.scratchBytes(m, k) / 4], 'float32');
+  const left = (): HeapMatrix => ({ address: heapAddress(backend, a), rowBytes: transposeA ? 4 : 4 * k, stepBytes: transposeA ? 4 * m : 4 });
+  productByRows(backend, gemm, { b, transposeB, k, n, bias, relu }, out, m, m, () => left());
+  return out;
+}
+
+/** The SIMD GEMM over the backend's heap, or undefined where it cannot run. */
+export function backendGemm(backend: BackendWasm): HeapGemm | undefined {
+  const memory = backendMemory(backend);
+  return (memory && heapGemm(memory)) || undefined;
+}
+
+/** Byte address of a tensor's data; read it after every allocation (a heap growth moves it). */
+export const heapAddress = (backend: BackendWasm, t: tf.TensorInfo) => backend.typedArrayFromHeap(t).byteOffset;
+
+/** The right operand of a product and what is applied to its result. */
+export interface RightOperand {
+  b: tf.TensorInfo;
+  transposeB: boolean;
+  k: number;
+  n: number;
+  bias?: tf.TensorInfo;
+  relu: boolean;
+}
+
+/**
+ * out (m x n, at `out`) = left · b, the left operand `rowsPerBlock` rows at a time: `block(r0,
+ * rows)` returns those rows (it may write them into a buffer of its own first; it must not
+ * allocate tensors). b is packed once for all blocks.
+ */
+export function productByRows(
+  backend: BackendWasm,
+  gemm: HeapGemm,
+  { b, transposeB, k, n, bias, relu }: RightOperand,
+  out: tf.TensorInfo,
+  m: number,
+  rowsPerBlock: number,
+  block: (r0: number, rows: number) => HeapMatrix,
+): void {
+  const scratch = backend.makeOutput([HeapGemm.scratchBytes(Math.min(m, rowsPerBlock), k) / 4], 'float32');
   // Addresses are read after each allocation: an allocation may grow the heap, which moves views.
-  const address = (t: tf.TensorInfo) => backend.typedArrayFromHeap(t).byteOffset;
-  const right = (): HeapMatrix => ({ address: address(b), rowBytes: transposeB ? 4 : 4 * n, stepBytes: transposeB ? 4 * k : 4 });
+  const right = (): HeapMatrix => ({ address: heapAddress(backend, b), rowBytes: transposeB ? 4 : 4 * n, stepBytes: transposeB ? 4 * k : 4 });
   packedRight.with(backend, gemm, b, transposeB, right, k, n, (packed) => {
-    const left: HeapMatrix = { address: address(a), rowBytes: transposeA ? 4 : 4 * k, stepBytes: transposeA ? 4 * m : 4 };
-    gemm.multiply(left, m, k, packed, n, address(out), alignLine(address(scratch)), bias && address(bias), relu);
+    for (let r0 = 0; r0 < m; r0 += rowsPerBlock) {
+      const rows = Math.min(rowsPerBlock, m - r0);
+      const left = block(r0, rows);
+      const biasAt = bias && heapAddress(backend, bias);
+      gemm.multiply(left, rows, k, packed, n, heapAddress(backend, out) + 4 * r0 * n, alignLine(heapAddress(backend, scratch)), biasAt, relu);
+    }
   });
   backend.disposeData(scratch.dataId);
-  return out;
 }

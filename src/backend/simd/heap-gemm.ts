@@ -58,16 +58,17 @@ export class HeapGemm {
   /**
    * c (m x n, row-major at `c`) = a (m x depth) · the packed depth x n right operand, plus the
    * n-float row at `bias` (if given), clamped at 0 if `relu`; `scratch` (64-byte aligned,
-   * `scratchBytes` long) holds each packed block of a.
+   * `scratchBytes` long) holds each packed block of a. With `accumulate`, the product is added
+   * to what c holds.
    */
-  multiply(a: HeapMatrix, m: number, depth: number, packed: number, n: number, c: number, scratch: number, bias?: number, relu = false): void {
+  multiply(a: HeapMatrix, m: number, depth: number, packed: number, n: number, c: number, scratch: number, bias?: number, relu = false, accumulate = false): void {
     const ldc = n * 4;
     const panelBytes = depth * NR * 4;
     for (let k0 = 0; k0 < depth; k0 += KC) {
       const kc = Math.min(KC, depth - k0);
       // the first depth block starts C from zero; the last one applies bias and ReLU
       const last = k0 + kc === depth;
-      const finish = [k0 > 0 ? 1 : 0, last ? (bias ?? 0) : 0, last && relu ? 1 : 0] as const;
+      const finish = [k0 > 0 || accumulate ? 1 : 0, last ? (bias ?? 0) : 0, last && relu ? 1 : 0] as const;
       for (let m0 = 0; m0 < m; m0 += MC) {
         const rows = Math.min(MC, m - m0);
         const tiles = Math.floor(rows / MR);
