@@ -1,9 +1,10 @@
 // The demo, end to end: make the synthetic shapes dataset, convert the bundled PyTorch checkpoint
-// (a reduced torchvision fasterrcnn_mobilenet_v3_large_320_fpn briefly trained on other synthetic
-// shapes, fixtures/fasterrcnn/model.pth) into TF.js weights, fine-tune it on the new classes on the
-// CPU, evaluate before and after, and draw detections on a few validation images.
+// (assets/demo-detector.pth: a reduced torchvision fasterrcnn_mobilenet_v3_large_320_fpn trained in
+// PyTorch on crosses, rings and diamonds by fixtures/gen_demo_checkpoint.py) into TF.js weights,
+// fine-tune it on the new classes on the CPU, evaluate before and after, and draw detections on a
+// few validation images.
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BackendRequest } from '../backend/select.js';
 import { readCocoJson } from '../data/coco.js';
@@ -17,9 +18,9 @@ import { finetune, type FinetuneResult } from './finetune.js';
 import type { Progress } from './progress.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-export const DEMO_CHECKPOINT = join(ROOT, 'fixtures/fasterrcnn/model.pth');
+export const DEMO_CHECKPOINT = join(ROOT, 'assets/demo-detector.pth');
 export const DEMO_CONFIG = join(ROOT, 'configs/faster-rcnn_mobilenetv3-large-320-fpn_shapes-demo.js');
-/** The bundled checkpoint is torchvision's 320 detector at reduced size (see fixtures/fasterrcnn/README.md). */
+/** The bundled checkpoint is torchvision's 320 detector at reduced size (see fixtures/gen_demo_checkpoint.py). */
 const REDUCED_MODEL = ['model.backbone.widthMult=0.35', 'model.neck.outChannels=32', 'model.roiHead.representationSize=64'];
 
 export interface DemoOptions {
@@ -47,6 +48,17 @@ export interface DemoResult {
   firstEpochLoss: number;
   lastEpochLoss: number;
   drawn: string[];
+  /** Where the pictures are. */
+  drawDir: string;
+  /** The `torchport detect` command line that runs the fine-tuned model on an image of one's own. */
+  detectCommand: string;
+}
+
+/** `path` as typed on a command line: relative to the current folder when inside it. */
+function shellPath(path: string): string {
+  const rel = relative(process.cwd(), path);
+  const p = rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : resolve(path);
+  return /[^\w./-]/.test(p) ? `'${p.replace(/'/g, "'\\''")}'` : p;
 }
 
 function epochLosses(logFile: string): number[] {
@@ -104,5 +116,6 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     drawn.push(file);
   }
   info(`4/4 drew up to 5 detections (score ≥ ${threshold}) on ${drawn.length} validation images in ${drawDir}`);
-  return { finetune: result, firstEpochLoss: losses[0], lastEpochLoss: losses[losses.length - 1], drawn };
+  const detectCommand = `torchport detect ${shellPath(join(result.workDir, 'best'))} YOUR_IMAGE.png --out ${shellPath(join(o.out, 'my-detections'))}`;
+  return { finetune: result, firstEpochLoss: losses[0], lastEpochLoss: losses[losses.length - 1], drawn, drawDir, detectCommand };
 }

@@ -54,7 +54,8 @@ const command: CommandModule<object, DemoArgs> = {
         `  training loss (epoch mean): ${r.firstEpochLoss.toFixed(3)} → ${r.lastEpochLoss.toFixed(3)}\n` +
         `  bbox_mAP_50: ${map(f.initialMetrics, 'bbox_mAP_50')} → ${map(f.metrics, 'bbox_mAP_50')}; bbox_mAP: ${map(f.initialMetrics, 'bbox_mAP')} → ${map(f.metrics, 'bbox_mAP')}\n` +
         `  checkpoints, log and metrics.json: ${f.workDir}\n` +
-        (r.drawn.length ? `  detections drawn: ${r.drawn.join(', ')}\n` : ''),
+        (r.drawn.length ? `  pictures of the detections: ${r.drawDir} (${r.drawn.length} PNG)\n` : '') +
+        `run the fine-tuned detector on your own image:\n  ${r.detectCommand}\n`,
     );
   },
 };
