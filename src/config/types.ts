@@ -37,7 +37,8 @@ export interface TrainConfig {
   /** Gradient clipping by global norm, or null for none. */
   clipGrad: { maxNorm: number } | null;
   paramScheduler: Record<string, unknown>[];
-  trainCfg: { maxEpochs: number; valInterval: number };
+  /** Epoch-based (maxEpochs) or iteration-based (maxIters) loop: exactly one is set, the other null. */
+  trainCfg: { maxEpochs: number | null; maxIters?: number | null; valInterval: number };
   workDir: string;
   seed: number;
   backend: 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';

@@ -124,7 +124,7 @@ export const CONFIG_SCHEMA: Schema = obj({
   optimizer: typed,
   clipGrad: union(obj({ maxNorm: pos }), literal(null)),
   paramScheduler: arr(typed),
-  trainCfg: obj({ maxEpochs: int({ min: 1 }), valInterval: int({ min: 1 }) }),
+  trainCfg: obj({ maxEpochs: union(int({ min: 1 }), literal(null)), maxIters: optional(union(int({ min: 1 }), literal(null))), valInterval: int({ min: 1 }) }),
   workDir: str({ nonEmpty: true }),
   seed: int({ min: 0 }),
   backend: literal('auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'),
@@ -178,6 +178,16 @@ export function validateConfig(config: ConfigDict, file?: string): TrainConfig {
   for (const part of ['rpn', 'roiHead'] as const) {
     const { fgIouThresh, bgIouThresh } = cfg.model[part];
     if (bgIouThresh > fgIouThresh) problems.push({ path: `model.${part}.bgIouThresh`, message: `must be <= fgIouThresh (${fgIouThresh}), got ${bgIouThresh}` });
+  }
+  // One loop: epoch-based (maxEpochs) or iteration-based (maxIters), never both, since valInterval
+  // and checkpointInterval count in the loop's unit.
+  const { maxEpochs, maxIters } = cfg.trainCfg;
+  if (maxEpochs === null && (maxIters === null || maxIters === undefined)) problems.push({ path: 'trainCfg', message: 'set maxEpochs or maxIters (both are null)' });
+  if (maxEpochs !== null && maxIters !== null && maxIters !== undefined) {
+    problems.push({
+      path: 'trainCfg.maxIters',
+      message: `${maxIters}, but trainCfg.maxEpochs is ${maxEpochs}: set one of them to null (\`finetune --epochs N\` / \`--max-iters N\` do that)`,
+    });
   }
   if (cfg.model.transform.maxSize < cfg.model.transform.minSize) {
     problems.push({ path: 'model.transform.maxSize', message: `must be >= minSize (${cfg.model.transform.minSize}), got ${cfg.model.transform.maxSize}` });

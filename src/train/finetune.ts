@@ -28,6 +28,7 @@ import { JsonLog } from './log.js';
 import { defaultProgress, type Progress } from './progress.js';
 import { Sgd } from './sgd.js';
 import { outOfMemoryError } from './out-of-memory.js';
+import { resumableState } from './checkpoint.js';
 import { Trainer, type TrainResult } from './trainer.js';
 import type { BatchSource } from './types.js';
 
@@ -89,6 +90,7 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
   const cfg = validateConfig(loaded.config, loaded.file);
   const resume = o.resume ?? cfg.resume;
   const workDir = cfg.workDir;
+  if (resume) resumableState(join(workDir, 'latest')); // before anything is built
   const log = new JsonLog(join(workDir, 'train.log.jsonl'));
 
   const loaders = await buildLoaders(cfg.data, cfg.model.transform, cfg.seed);
@@ -126,7 +128,11 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
   log.write({ mode: 'event', event: 'start', config: loaded.file, backend: backend.name, backendDetail: backend.detail, resume, weights: init.log });
 
   const optimizer = new Sgd(trainable, optimizerSpec);
-  const lrAt = buildLrSchedule(cfg.paramScheduler, optimizerSpec.lr, { itersPerEpoch: loaders.train.batchesPerEpoch, maxEpochs: cfg.trainCfg.maxEpochs });
+  const itersPerEpoch = loaders.train.batchesPerEpoch;
+  const maxIters = cfg.trainCfg.maxIters ?? undefined;
+  // an iteration-based run counts the epochs its iterations reach (progress, byEpoch schedulers)
+  const maxEpochs = cfg.trainCfg.maxEpochs ?? Math.ceil(maxIters! / itersPerEpoch);
+  const lrAt = buildLrSchedule(cfg.paramScheduler, optimizerSpec.lr, { itersPerEpoch, maxEpochs, maxIters });
   const weightsView = Object.fromEntries(variables);
   const valSet = loaders.val.dataset;
   const evaluate = async (epoch: number) => {
@@ -146,7 +152,8 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
     data: trainSource(loaders.train),
     optimizer,
     lrAt,
-    maxEpochs: cfg.trainCfg.maxEpochs,
+    maxEpochs,
+    maxIters,
     workDir,
     checkpointMeta: {
       format: 'torchport-checkpoint',

@@ -4,7 +4,7 @@
 // customImports plugin seen by the bundled CLI.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -57,14 +57,22 @@ test('Ctrl-C saves latest and exits 130; --resume then ends with exactly the wei
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
   assert.equal(code, 130, stderr);
   assert.match(stderr, /interrupted: saving a checkpoint after this iteration/);
-  assert.match(stderr, /stopped at epoch \d, batch \d; resume with --resume/);
+  assert.match(stderr, /stopped after iteration \d; resume with --resume/);
   // the signal lands after iteration 2 or a little later: anywhere before the end is a valid test
   const state = JSON.parse(readFileSync(join(work, 'latest', 'state.json'), 'utf8'));
   assert.ok(state.iteration >= 2 && state.iteration < 8, `stopped after iteration ${state.iteration}`);
 
   const r = run(work, '--resume');
   assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stderr, new RegExp(`resumed from .*latest: epoch ${state.epoch + 1}, batch ${state.batch}, iteration ${state.iteration}`));
+  assert.match(r.stderr, new RegExp(`resumed from .*latest: epoch ${state.epoch}, batch ${state.batch}, iteration ${state.iteration}`));
+  // the log's lines, its events and state.json number epochs alike
+  const log = readFileSync(join(work, 'train.log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const before = log.slice(0, log.findIndex((x) => x.event === 'interrupted')).filter((x) => x.mode === 'train').at(-1);
+  for (const event of ['interrupted', 'resume']) {
+    const e = log.find((x) => x.event === event);
+    assert.deepEqual([e.epoch, e.batch, e.iteration], [before.epoch, before.iter, before.iteration], event);
+  }
+  assert.deepEqual([state.epoch, state.batch, state.iteration], [before.epoch, before.iter, before.iteration]);
   assert.deepEqual(weightsOf(join(work, 'latest')), weightsOf(join(full, 'latest')));
   assert.deepEqual(weightsOf(join(work, 'latest', 'optimizer')), weightsOf(join(full, 'latest', 'optimizer')));
 });
@@ -74,9 +82,67 @@ test('bad input: a missing config and --resume without a checkpoint are one-line
   assert.equal(missing.status, 2);
   assert.equal(missing.stderr.trim().split('\n').length, 1);
   assert.match(missing.stderr, /^torchport: .*nope\.js/);
+  // at once: before the data, the backend or the weights, and nothing is left behind
   const noCheckpoint = run(join(tmp, 'empty'), '--resume');
   assert.equal(noCheckpoint.status, 2, noCheckpoint.stderr);
-  assert.match(noCheckpoint.stderr, /^torchport: .*empty\/latest: no checkpoint to resume from \(state\.json missing\)$/m);
+  assert.equal(noCheckpoint.stderr, `torchport: ${join(tmp, 'empty', 'latest')}: no checkpoint to resume from (state.json missing)\n`);
+  assert.ok(!existsSync(join(tmp, 'empty')));
+});
+
+test('--epochs and --max-iters: shown in --help, checked, and one loop at a time', () => {
+  const cli = (...a: string[]) => spawnSync(process.execPath, [BIN, 'finetune', ...a], { encoding: 'utf8', cwd: ROOT });
+  const help = cli('--help').stdout;
+  assert.match(help, /--epochs +train this many epochs \(trainCfg\.maxEpochs=N, trainCfg\.maxIters=null\)/);
+  assert.match(help, /--max-iters +train this many iterations, evaluating and saving at the end/);
+  const cases: [string[], string][] = [
+    [['--epochs', '2', '--max-iters', '5'], 'torchport: --epochs and --max-iters pick the loop: give one of them'],
+    [['--max-iters', '0'], 'torchport: --max-iters must be a positive integer, got 0'],
+    [['--epochs', '1.5'], 'torchport: --epochs must be a positive integer, got 1.5'],
+  ];
+  for (const [flags, message] of cases) {
+    const r = cli('--config', 'configs/faster-rcnn_mobilenetv3-large-320-fpn_shapes-demo.js', ...flags);
+    assert.equal(r.status, 2, r.stderr);
+    assert.equal(r.stderr, `${message}\n`);
+  }
+  const both = run(join(tmp, 'both'), '--cfg-options', 'trainCfg.maxIters=3');
+  assert.equal(both.status, 2, both.stderr);
+  // named by the flag that set it (or by the config file, where the config set it)
+  assert.match(both.stderr, /^torchport: (--cfg-options |.*shapes-demo\.js: )trainCfg\.maxIters: 3, but trainCfg\.maxEpochs is 2: set one of them to null \(`finetune --epochs N` \/ `--max-iters N` do that\)\n$/);
+  assert.ok(!existsSync(join(tmp, 'both')));
+});
+
+test('load_from with other model options: the error says which --cfg-options match, and no work dir is left', () => {
+  const work = join(tmp, 'mismatch');
+  const r = spawnSync(process.execPath, [
+    BIN, 'finetune', '--config', 'configs/faster-rcnn_mobilenetv3-large-320-fpn_shapes-demo.js', '--data', data, '--work-dir', work, '--backend', 'wasm',
+    '--cfg-options', 'load_from=fixtures/fasterrcnn/model.pth', 'model.neck.outChannels=32',
+  ], { encoding: 'utf8', cwd: ROOT });
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, new RegExp(`^torchport: ${join(ROOT, 'fixtures/fasterrcnn/model.pth')}: load_from: weight 'backbone\\.features\\.0\\.conv\\.weight' has shape \\[3, 3, 3, 8\\], the configured model needs \\[3, 3, 3, 16\\]; the checkpoint is a fasterrcnn_mobilenet_v3_large_fpn with other options: add --cfg-options model\\.backbone\\.widthMult=0\\.35 model\\.roiHead\\.representationSize=64\n$`, 'm'));
+  assert.ok(!existsSync(work));
+});
+
+test("the README's fine-tuning commands run as written (with 2 iterations): convert the bundled detector, make the dataset, fine-tune from it", () => {
+  const usage = readFileSync(join(ROOT, 'README.md'), 'utf8').split('## Usage')[1].split('```')[1];
+  const lines = usage.split('\n').map((l) => l.replace(/\s+#.*$/, '').trim());
+  const finetuneLine = lines.find((l) => l.startsWith('torchport finetune'))!;
+  const dir = lines.find((l) => l.includes('load_from='))!.match(/load_from=(\S+)/)![1];
+  const sequence = [lines.find((l) => l.startsWith('torchport convert') && l.endsWith(`--out ${dir}`))!, lines.find((l) => l.startsWith('torchport make-dataset'))!, finetuneLine];
+  assert.ok(sequence.every(Boolean), `README lines: ${sequence.join(' | ')}`);
+  // the README's relative paths, from a fresh folder
+  const cwd = mkdtempSync(join(tmp, 'readme-'));
+  for (const d of ['assets', 'configs', 'fixtures']) symlinkSync(join(ROOT, d), join(cwd, d));
+  for (const line of sequence) {
+    const argv = line.replace(/--max-iters \d+/, '--max-iters 2').split(/\s+/).slice(1);
+    const r = spawnSync(process.execPath, [BIN, ...argv, ...(argv[0] === 'finetune' ? ['--backend', 'wasm'] : [])], { encoding: 'utf8', cwd });
+    assert.equal(r.status, 0, `${line}\n${r.stderr}`);
+    if (argv[0] === 'finetune') {
+      assert.match(r.stderr, new RegExp(`^load_from: ${join(cwd, dir)}: 284 converted weights$`, 'm'));
+      assert.match(r.stderr, /^initialised fresh \(seed 0\): 0 of 284 parameters$/m);
+      assert.match(r.stdout, /^finished 2 iterations; bbox_mAP \d\.\d{4}, bbox_mAP_50 \d\.\d{4}\. Files: /);
+      assert.ok(existsSync(join(cwd, 'work_dirs/faster-rcnn_mobilenetv3-large-320-fpn_shapes-demo/best/model.json')));
+    }
+  }
 });
 
 test('a customImports plugin registers into the CLI\'s own registries (the CLI is a bundle)', () => {
