@@ -1,29 +1,25 @@
 // The exported detector GraphModel, loaded and run by plain tfjs-converter (no torchport code at
-// run time), against torchvision (fixtures/graph-model, from the trained detector of
-// fixtures/fasterrcnn) and against torchport's own detector, for three configurations: the
-// checkpoint's 320 config, the full-size config, and an mmdetection-style one (4 pooled levels,
-// aligned RoIAlign, mmdetection anchors) written as a config-carrying model folder. Also: the
-// CropAndResize form of RoIAlign against torchvision's roi_align, and the graph's interface.
+// run time), against torchvision (fixtures/graph-model) and against torchport's own detector, for
+// four configurations: the trained detector of fixtures/fasterrcnn under its 320 config, the
+// full-size config and an mmdetection-style one (4 pooled levels, aligned RoIAlign, mmdetection
+// anchors), and configs/faster-rcnn_mobilenetv3-large-dli14-fpn_1x_coco.js at reduced widths
+// (d-li14 backbone, 5-level FPN from stride 4, RoIAlign with adaptive sampling), the last two as
+// config-carrying model folders. Also: the CropAndResize forms of RoIAlign against torchvision's
+// roi_align, and the graph's interface.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import * as tf from '@tensorflow/tfjs-core';
-import { loadGraphModel } from '@tensorflow/tfjs-converter';
 import { selectBackend } from '../../src/backend/select.js';
 import { exportGraphModel } from '../../src/export/graph-model/index.js';
-import { attr, GraphBuilder } from '../../src/export/graph-model/graph.js';
-import { Ops } from '../../src/export/graph-model/ops.js';
-import { roiAlignGraph } from '../../src/export/graph-model/roi-align.js';
 import { decodeNpy } from '../../src/checkpoint/npy.js';
 import { convertCheckpoint } from '../../src/models/convert.js';
 import type { FasterRCNNConfig } from '../../src/models/detection/config.js';
 import { loadDetectorDir } from '../../src/models/detectors/load.js';
 import { assertClose, FIXTURE, json, npy } from '../models/detection/helpers.js';
-import { loadFolder, runDetector, writeVariantFolder } from './graph-model-helpers.js';
+import { GOLDEN, loadFolder, nearest, runDetector, runRoiAlignGraph, writeDli14Folder, writeVariantFolder } from './graph-model-helpers.js';
 
-const GOLDEN = join(import.meta.dirname, '../../fixtures/graph-model');
 const expected = JSON.parse(readFileSync(join(GOLDEN, 'expected.json'), 'utf8'));
 const work = mkdtempSync(join(tmpdir(), 'torchport-graph-model-'));
 const images = [0, 1, 2]
@@ -47,28 +43,41 @@ before(async () => {
   assert.ok((await convertCheckpoint(model, join(work, 'tv320'), { model: 'fasterrcnn_mobilenet_v3_large_320_fpn' })).written);
   assert.ok((await convertCheckpoint(model, join(work, 'tvfull'), { model: 'fasterrcnn_mobilenet_v3_large_fpn' })).written);
   writeVariantFolder(join(work, 'tv320'), join(work, 'mmdet'), mmdetStyle);
+  await writeDli14Folder(join(work, 'dli14'));
 });
 
 after(() => rmSync(work, { recursive: true, force: true }));
 
-for (const kind of ['tv320', 'tvfull', 'mmdet']) {
+/** The images a configuration is checked on, with torchvision's detections. */
+function cases(kind: string) {
+  if (kind === 'dli14') {
+    // at the config's own 800/1333 size: enlarged fixture images that the size rule leaves unscaled
+    return expected.dli14Images.map((d: { from: string; size: [number, number] }, k: number) => ({
+      image: nearest(images[Number(d.from.slice(-1))], ...d.size),
+      ref: expected.configs.dli14[k],
+      name: `${d.from} enlarged`,
+    }));
+  }
+  // the full-size config runs at 800-1333 px: two images keep the test short
+  const which = kind === 'tvfull' ? [1, 3] : [0, 1, 2, 3];
+  return which.map((i) => ({ image: images[i], ref: expected.configs[kind][i], name: expected.images[i] }));
+}
+
+for (const kind of ['tv320', 'tvfull', 'mmdet', 'dli14']) {
   test(`${kind}: the GraphModel's detections equal torchvision's and torchport's`, async () => {
     const out = join(work, `${kind}-graph`);
     const result = await exportGraphModel(join(work, kind), out);
     assert.equal(result.kind, 'detector');
     const model = await loadFolder(out);
     const detector = loadDetectorDir(join(work, kind));
-    // the full-size config runs at 800-1333 px: two images keep the test short
-    const which = kind === 'tvfull' ? [1, 3] : [0, 1, 2, 3];
-    for (const i of which) {
-      const ref = expected.configs[kind][i];
-      const what = `${kind} image ${expected.images[i]} (${ref.size.join('x')} → ${ref.resized.join('x')})`;
-      const g = await runDetector(model, images[i]);
+    for (const { image, ref, name } of cases(kind)) {
+      const what = `${kind} ${name} (${ref.size.join('x')} → ${ref.resized.join('x')})`;
+      const g = await runDetector(model, image);
       assert.equal(g.scores.length, ref.scores.length, `${what}: count`);
       assert.deepEqual([...g.labels], ref.labels, `${what}: labels`);
       assertClose(g.boxes, ref.boxes, 1e-2, `${what}: boxes`);
       assertClose(g.scores, ref.scores, 1e-4, `${what}: scores`);
-      const [own] = await detector.model.predict(detector.weights, [images[i]]);
+      const [own] = await detector.model.predict(detector.weights, [image]);
       assert.deepEqual([...g.labels], [...own.labels], `${what}: labels vs torchport`);
       assertClose(g.boxes, own.boxes, 1e-2, `${what}: boxes vs torchport`);
       assertClose(g.scores, own.scores, 1e-4, `${what}: scores vs torchport`);
@@ -94,31 +103,24 @@ test('the graph: one float32 [1, H, W, 3] input, outputs boxes/scores/labels, cl
   loaded.dispose();
 });
 
-// RoIAlign as CropAndResize on the map padded by one edge-replicated pixel, shifted boxes, then
-// an average pool: equal to torchvision's roi_align, aligned or not, boxes partly outside the map.
+// RoIAlign as CropAndResize on the map padded by one edge-replicated pixel, shifted boxes, then an
+// average pool (a fixed sample count) or a per-RoI mean of one crop per sample offset (adaptive):
+// equal to torchvision's roi_align, aligned or not, boxes partly outside the map.
 const units = json('units.json').roiAlign;
-for (const c of units.cases.filter((c: { samplingRatio: number }) => c.samplingRatio > 0)) {
+for (const c of units.cases) {
   test(`CropAndResize RoIAlign (aligned=${c.aligned}, sampling_ratio=${c.samplingRatio}) equals torchvision's roi_align`, async () => {
-    const g = new GraphBuilder();
-    const o = new Ops(g);
-    const feature = g.named('feature', 'Placeholder', [], { dtype: attr.type('float32'), shape: attr.shape(units.featureShape) });
-    const boxes = g.const(Float32Array.from(units.boxes), [units.boxes.length / 4, 4], 'boxes');
-    const pooled = roiAlignGraph(o, feature, boxes, o.f(units.scale), { outputSize: units.outputSize, samplingRatio: c.samplingRatio, aligned: c.aligned });
-    g.named('pooled', 'Identity', [pooled], { T: attr.type('float32') });
-    const bytes = new Uint8Array(g.constants.reduce((n, k) => n + k.data.byteLength, 0));
-    let at = 0;
-    for (const k of g.constants) {
-      bytes.set(new Uint8Array(k.data.buffer, k.data.byteOffset, k.data.byteLength), at);
-      at += k.data.byteLength;
-    }
-    const model = await loadGraphModel({
-      load: async () => ({ modelTopology: g.graphDef(), weightSpecs: g.constants.map((k) => ({ name: k.name, shape: k.shape, dtype: k.dtype })), weightData: bytes.buffer }),
-    });
-    const x = tf.tensor4d(units.feature, units.featureShape);
-    const y = model.execute(x, 'pooled') as tf.Tensor;
+    const y = await runRoiAlignGraph(units, c.samplingRatio, c.aligned);
     assert.deepEqual(y.shape, [units.boxes.length / 4, units.outputSize, units.outputSize, units.featureShape[3]]);
     assertClose(y.dataSync(), c.pooled, 1e-5, 'pooled');
-    tf.dispose([x, y]);
-    model.dispose();
+    y.dispose();
+  });
+}
+
+// adaptive sampling on RoIs whose grids run from 0 (empty RoIs: zeros) to 11 samples per bin side
+for (const c of expected.roiAlign.cases) {
+  test(`CropAndResize RoIAlign, adaptive sampling (aligned=${c.aligned}), grids 0-11, equals torchvision's roi_align`, async () => {
+    const y = await runRoiAlignGraph(expected.roiAlign, 0, c.aligned);
+    assertClose(y.dataSync(), c.pooled, 1e-5, 'pooled');
+    y.dispose();
   });
 }

@@ -1,6 +1,7 @@
 // The emitted graphs use only ops of the graph executor of the pinned tfjs-converter (its own op
 // list files), and bad input is refused before anything is written: a folder that is not a model
-// folder, an output folder holding something else, a model needing an op the executor lacks.
+// folder, an output folder holding something else, a model needing an op the executor lacks (a
+// plugin backbone). Adaptive RoIAlign sampling adds Ceil and SparseSegmentMean to the graph.
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -14,7 +15,9 @@ import { exportGraphModel, SUPPORTED_OPS, UnsupportedOpError } from '../../src/e
 import { readTfjsWeights, writeTfjsWeights } from '../../src/io/tfjs-weights.js';
 import { convertCheckpoint } from '../../src/models/convert.js';
 import { FIXTURE } from '../models/detection/helpers.js';
-import { adaptiveSampling, writeVariantFolder } from './graph-model-helpers.js';
+import { writeVariantFolder } from './graph-model-helpers.js';
+import { GraphBuilder } from '../../src/export/graph-model/graph.js';
+import { backbones } from '../../src/models/backbones/registry.js';
 
 const work = mkdtempSync(join(tmpdir(), 'torchport-graph-ops-'));
 const model = join(work, 'model');
@@ -56,6 +59,13 @@ test('every op of an exported detector graph is one the executor runs', async ()
   for (const op of ['CropAndResize', 'NonMaxSuppressionV3', 'TopKV2', 'ResizeBilinear', 'MirrorPad']) assert.ok(ops.has(op), op);
 });
 
+test('every op of a detector graph with adaptive RoIAlign sampling is one the executor runs', async () => {
+  const adaptive = writeVariantFolder(model, join(work, 'adaptive'), (c) => ({ ...c, roiHead: { ...c.roiHead, samplingRatio: 0 } }));
+  const result = await exportGraphModel(adaptive, join(work, 'adaptive-graph'));
+  for (const op of ['Ceil', 'SparseSegmentMean', 'CropAndResize']) assert.ok(result.ops.includes(op), op);
+  assert.deepEqual(result.ops.filter((op) => !executorOps.has(op)), []);
+});
+
 test('exporting again replaces the output atomically (no temporary folder left)', async () => {
   const out = join(work, 'graph');
   writeFileSync(join(out, 'stale.txt'), 'old');
@@ -78,15 +88,24 @@ test('bad input: not a model folder, an output holding something else', async ()
   assert.ok(!existsSync(join(work, 'o1')) && !existsSync(join(work, 'o2')));
 });
 
-test('a model that needs an op the executor lacks (adaptive RoIAlign sampling): the op and the layer named, nothing written', async () => {
-  const adaptive = writeVariantFolder(model, join(work, 'adaptive'), adaptiveSampling);
-  const out = join(work, 'adaptive-graph');
-  await assert.rejects(exportGraphModel(adaptive, out), (e: Error) => {
+test('a model that needs an op the executor lacks (a plugin backbone with no graph builder): the op and the layer named, nothing written', async () => {
+  // a backbone registered by a plugin: it runs in torchport, but the exporter has no graph for it
+  backbones.register('plugin_backbone', (opts: Record<string, unknown>) => new Proxy(backbones.get('mobilenetv3_large')(opts), { has: (t, k) => k !== 'layout' && Reflect.has(t, k) }));
+  const plugin = writeVariantFolder(model, join(work, 'plugin'), (c) => ({ ...c, backbone: { ...c.backbone, type: 'plugin_backbone' } }));
+  const out = join(work, 'plugin-graph');
+  await assert.rejects(exportGraphModel(plugin, out), (e: Error) => {
     assert.ok(e instanceof UnsupportedOpError);
-    assert.equal(e.op, 'CropAndResize with a per-RoI crop size');
-    assert.equal(e.layer, 'roi_head (RoIAlign)');
-    assert.match(e.message, /^roi_head \(RoIAlign\): needs the op CropAndResize with a per-RoI crop size, which the TF\.js graph executor \(tfjs-converter 4\.22\) lacks \(samplingRatio 0 samples/);
+    assert.equal(e.op, "a graph builder for backbone 'plugin_backbone'");
+    assert.equal(e.layer, 'backbone');
+    assert.equal(e.message, "backbone: needs the op a graph builder for backbone 'plugin_backbone', which the TF.js graph executor (tfjs-converter 4.22) lacks");
     return true;
   });
   assert.ok(!existsSync(out));
+});
+
+test('the emitter refuses an op outside the list as it builds, naming the op and the layer', () => {
+  const g = new GraphBuilder();
+  assert.throws(() => g.scope('roi_head', () => g.scope('fc6', () => g.op('Einsum', []))), {
+    message: 'roi_head/fc6: needs the op Einsum, which the TF.js graph executor (tfjs-converter 4.22) lacks',
+  });
 });

@@ -22,6 +22,7 @@ export class Ops {
   log(x: string) { return this.g.op('Log', [x], { T: F }); }
   sqrt(x: string) { return this.g.op('Sqrt', [x], { T: F }); }
   floor(x: string) { return this.g.op('Floor', [x], { T: F }); }
+  ceil(x: string) { return this.g.op('Ceil', [x], { T: F }); }
   round(x: string) { return this.g.op('Round', [x], { T: F }); }
   relu(x: string) { return this.g.op('Relu', [x], { T: F }); }
   relu6(x: string) { return this.g.op('Relu6', [x], { T: F }); }
@@ -36,7 +37,7 @@ export class Ops {
   }
   shape(x: string) { return this.g.op('Shape', [x], { T: F, out_type: I }); }
   size(x: string, dtype: 'float32' | 'int32' = 'float32') { return this.g.op('Size', [x], { T: attr.type(dtype), out_type: I }); }
-  reshape(x: string, shape: number[] | string, dtype: 'float32' | 'int32' = 'float32') {
+  reshape(x: string, shape: number[] | string, dtype: 'float32' | 'int32' | 'bool' = 'float32') {
     return this.g.op('Reshape', [x, typeof shape === 'string' ? shape : this.ints(shape)], { T: attr.type(dtype), Tshape: I });
   }
   transpose(x: string, perm: number[]) { return this.g.op('Transpose', [x, this.ints(perm)], { T: F, Tperm: I }); }
@@ -66,7 +67,9 @@ export class Ops {
   equalInt(a: string, b: string) { return this.g.op('Equal', [a, b], { T: I }); }
   and(a: string, b: string) { return this.g.op('LogicalAnd', [a, b]); }
   /** Indices where a 1-D bool is true, as a 1-D int32. */
-  where(mask: string) { return this.reshape(this.g.op('Where', [mask], { T: attr.type('bool') }), [-1], 'int32'); }
+  where(mask: string) { return this.reshape(this.whereCoords(mask), [-1], 'int32'); }
+  /** Coordinates where a bool tensor is true: int32 `[count, rank]`, row-major order. */
+  whereCoords(mask: string) { return this.g.op('Where', [mask], { T: attr.type('bool') }); }
   range(start: string, limit: string, delta: string) { return this.g.op('Range', [start, limit, delta], { Tidx: I }); }
   /** The `k` largest values (sorted, ties by index) and their indices. */
   topk(x: string, k: string): { values: string; indices: string } {
