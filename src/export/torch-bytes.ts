@@ -10,7 +10,7 @@ import { asTranspose, permute, planLayout, transposeTiles } from '../mapping/lay
 import type { ParamKind } from '../mapping/params.js';
 import type { FolderWeight } from './model-folder.js';
 
-/** Floats in one source block (4 MB: as large as the whole-weight buffer usually is anyway). */
+/** Floats in one source block (1 MB). */
 const BLOCK = 1 << 18;
 /**
  * Floats in one band of output rows (8 MB). Each band reads the whole source again, each MB of
