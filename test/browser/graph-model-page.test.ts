@@ -1,7 +1,8 @@
 // examples/browser in a real headless Chromium (Debian's chromium through playwright-core): the
 // page loads the exported demo detector with plain TF.js, runs it on the bundled sample, and the
-// detections it reports equal Node's (tfjs-converter on wasm) for the same image. Skipped, with
-// the reason, where no Chromium is installed (CHROMIUM_PATH, default /usr/bin/chromium).
+// detections it reports equal Node's (tfjs-converter on wasm) for the same image; so does the demo
+// detector with adaptive RoIAlign sampling (SparseSegmentMean on TF.js's stock kernels). Skipped,
+// with the reason, where no Chromium is installed (CHROMIUM_PATH, default /usr/bin/chromium).
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,7 +11,8 @@ import { after, test } from 'node:test';
 import { selectBackend } from '../../src/backend/select.js';
 import { decodeImage, encodePng } from '../../src/io/image.js';
 import { assertClose } from '../models/detection/helpers.js';
-import { loadFolder, runDetector } from '../export/graph-model-helpers.js';
+import { loadFolder, runDetector, writeVariantFolder, type GraphDetections } from '../export/graph-model-helpers.js';
+import { exportGraphModel } from '../../src/export/graph-model/index.js';
 import { DEMO_CLASSES, prepareDemo } from '../../examples/browser/demo-web.js';
 import { CHROMIUM_FLAGS, startServer } from '../../examples/browser/serve.mjs';
 
@@ -33,10 +35,10 @@ test('the page detects in Chromium what Node detects (wasm and cpu backends), an
   });
   try {
     let page;
-    for (const backend of ['wasm', 'cpu']) {
+    const check = async (url: string, backend: string, node: GraphDetections) => {
       page = await browser.newPage();
       page.on('pageerror', (err) => process.stderr.write(`page error: ${err.message}\n`));
-      await page.goto(`${server.url}?backend=${backend}`);
+      await page.goto(`${url}?backend=${backend}`);
       await page.waitForFunction(() => (window as unknown as { result?: unknown }).result, undefined, { timeout: 180_000 });
       const got = await page.evaluate(() => (window as unknown as { result: any }).result);
       assert.equal(got.error, undefined, got.error);
@@ -48,7 +50,8 @@ test('the page detects in Chromium what Node detects (wasm and cpu backends), an
       assertClose(got.detections.flatMap((d: { box: number[] }) => d.box), node.boxes, 1e-2, `${backend}: boxes`);
       assertClose(got.detections.map((d: { score: number }) => d.score), node.scores, 1e-4, `${backend}: scores`);
       assert.match(await page.textContent('#status') ?? '', new RegExp(`^backend ${backend}: ${node.scores.length} detections, \\d+ ms`));
-    }
+    };
+    for (const backend of ['wasm', 'cpu']) await check(server.url, backend, node);
     await page!.screenshot({ path: process.env.SCREENSHOT ?? join(work, 'page.png') });
     // an image with nothing in it: empty outputs, no error (TF.js's stock wasm kernels, unlike
     // torchport's, misshape gathers from empty tensors; the graph avoids them)
@@ -64,6 +67,18 @@ test('the page detects in Chromium what Node detects (wasm and cpu backends), an
       assert.deepEqual([got.width, got.height, got.detections.length], [80, 48, 0]);
     } finally {
       await blankServer.close();
+    }
+    // adaptive RoIAlign sampling (mmdetection's default) in the browser, aligned
+    const variant = writeVariantFolder(join(work, 'demo', 'converted'), join(work, 'adaptive'), (c) => ({ ...c, roiHead: { ...c.roiHead, samplingRatio: 0, aligned: true } }));
+    const adaptive = join(work, 'adaptive-graph');
+    await exportGraphModel(variant, adaptive, { classNames: DEMO_CLASSES });
+    const adaptiveNode = await runDetector(await loadFolder(adaptive), await decodeImage(readFileSync(sample)));
+    assert.ok(adaptiveNode.scores.length > 0);
+    const adaptiveServer = await startServer({ model: adaptive, sample });
+    try {
+      await check(adaptiveServer.url, 'wasm', adaptiveNode);
+    } finally {
+      await adaptiveServer.close();
     }
   } finally {
     await browser.close();
