@@ -59,7 +59,8 @@ export async function main(argv: string[]): Promise<void> {
     .version(version())
     .strict()
     .demandCommand(1, `name a command: ${names.join(', ')}`)
-    .wrap(Math.min(110, process.stdout.columns ?? 100))
+    // the terminal's width; piped help is not wrapped (examples stay one line each)
+    .wrap(process.stdout.isTTY ? process.stdout.columns : null)
     .fail((msg, err) => {
       if (err) throw err;
       // yargs keeps the running command's options on this instance (methods its typings leave out)

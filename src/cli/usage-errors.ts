@@ -45,7 +45,6 @@ export function rephraseUsageError(msg: string, ctx: UsageContext): string {
   if ((m = /^Unknown arguments?: (.+)$/s.exec(msg))) text = unknown(m[1].split(', '), ctx);
   else if ((m = /^Missing required arguments?: (.+)$/.exec(msg))) text = `missing ${list(m[1].split(', ').map(flag))}`;
   else if ((m = /^Not enough non-option arguments: got (\d+), need at least \d+$/.exec(msg))) text = `missing ${list(positionals.slice(Number(m[1])))}`;
-  else if ((m = /^Not enough arguments following: (.+)$/.exec(msg))) text = `--${m[1]} needs a value`;
   else if ((m = /^Invalid values:\s+Argument: (\S+), Given: (.+), Choices: (.+)$/s.exec(msg))) text = `${flag(m[1])} must be one of ${m[3].replace(/"/g, '')}, got ${m[2]}`;
   return `${text}\nusage: ${usageLine(ctx)}`;
 }

@@ -1,6 +1,7 @@
 // `torchport convert CKPT --out DIR`: read → unwrap → map → report → TF.js weights folder.
 import type { CommandModule } from 'yargs';
 import { mappingOptions, withMappingArgs, type MappingArgs } from './diff.js';
+import { withExamples } from '../examples.js';
 
 interface ConvertArgs extends MappingArgs {
   out?: string;
@@ -12,7 +13,11 @@ const command: CommandModule<object, ConvertArgs> = {
   command: 'convert <checkpoint>',
   describe: 'convert a PyTorch checkpoint into TF.js weights (model.json + shards) with its diff report',
   builder: (y) =>
-    withMappingArgs(y)
+    withExamples(withMappingArgs(y), [
+      ['convert mobilenetv3-large-1cd25616.pth --out mnv3', 'TF.js model.json + shards + diff report'],
+      ['convert frcnn.pth --model fasterrcnn_mobilenet_v3_large_320_fpn --out det', 'a detector, for detect and finetune'],
+      ['convert ckpt.pth --filter ^backbone --allow-missing --out part', 'only some keys (the rest initialised when loaded)'],
+    ])
       .option('out', { type: 'string', describe: 'output folder (default: <checkpoint name>_tfjs); replaced atomically' })
       .option('allow-missing', { type: 'boolean', describe: 'write even if parameters are missing (they are initialised when loaded)' })
       .option('json', { type: 'boolean', describe: 'print the diff report as JSON' }),

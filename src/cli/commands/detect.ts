@@ -2,6 +2,7 @@
 // table (or JSON), optionally write the images with their detections drawn. An image that cannot be
 // read is reported on a line of its own and skipped; the exit code is then 1.
 import type { CommandModule } from 'yargs';
+import { withExamples } from '../examples.js';
 
 interface DetectArgs {
   model: string;
@@ -17,7 +18,11 @@ const command: CommandModule<object, DetectArgs> = {
   command: 'detect <model> <images..>',
   describe: 'run a converted detector on PNG/JPEG images',
   builder: (y) =>
-    y
+    withExamples(y, [
+      ['detect det street.jpg --json', 'detections as JSON'],
+      ['detect work_dirs/RUN/best photos/ --recursive --out drawn/', 'every image under a folder, drawn'],
+      ['detect det street.jpg --score-threshold 0.5', 'only confident detections'],
+    ])
       .positional('model', { type: 'string', demandOption: true, describe: 'detector model folder: `torchport convert` output or a fine-tuning checkpoint (WORK_DIR/best)' })
       .positional('images', { type: 'string', array: true, demandOption: true, describe: 'PNG or JPEG files, or folders of them' })
       .option('recursive', { type: 'boolean', describe: "also the images in the given folders' sub-folders" })

@@ -2,6 +2,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import type { MapCheckpointOptions } from '../../models/map-checkpoint.js';
 import { readOptionsOf, withReadingArgs, type ReadingArgs } from '../reading-flags.js';
+import { withExamples } from '../examples.js';
 
 /** The options `diff` and `convert` share: which model, which mapping, option overrides, where the weights are. */
 export interface MappingArgs extends ReadingArgs {
@@ -44,7 +45,11 @@ const command: CommandModule<object, DiffArgs> = {
   command: 'diff <checkpoint>',
   describe: "show how a checkpoint's keys map onto a torchport model (exit 0: all loaded, 1: missing/mismatched, 2: bad input)",
   builder: (y) =>
-    withMappingArgs(y)
+    withExamples(withMappingArgs(y), [
+      ['diff mobilenetv3-large-1cd25616.pth', 'how the keys map onto the detected model (exit 1 if incomplete)'],
+      ['diff frcnn.pth --model fasterrcnn_mobilenet_v3_large_320_fpn --set numClasses=4', 'against a chosen model, with a model option'],
+      ['diff ckpt.pth --mapping mappings/mine.json --all', 'a mapping file of your own, one line per key'],
+    ])
       .option('all', { type: 'boolean', describe: 'one line per key instead of grouped keys' })
       .option('json', { type: 'boolean', describe: 'print the report as JSON' }),
   handler: async (argv) => {

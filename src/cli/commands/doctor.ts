@@ -4,6 +4,7 @@
 import type { CommandModule } from 'yargs';
 import type { BackendStatus } from '../../backend/status.js';
 import { paint } from '../colour.js';
+import { withExamples } from '../examples.js';
 
 interface DoctorArgs {
   json?: boolean;
@@ -68,7 +69,10 @@ const command: CommandModule<object, DoctorArgs> = {
   command: 'doctor',
   describe: 'show which TF.js backends are installed and usable, the WebGPU adapter, and how to get tfjs-node-gpu working offline',
   builder: (y) =>
-    y
+    withExamples(y, [
+      ['doctor', 'which backends are usable, and why not'],
+      ['doctor --probe --json', 'also load the native bindings; as JSON'],
+    ])
       .option('json', { type: 'boolean', describe: 'print the backend statuses as JSON' })
       .option('probe', { type: 'boolean', describe: 'also load the native bindings and ask TensorFlow for a GPU device (slower; catches broken installs)' }),
   handler: async (argv) => {

@@ -3,6 +3,7 @@
 // `metrics.json` (mmdetection's names) into the work dir.
 import type { CommandModule } from 'yargs';
 import { InputError } from '../../errors.js';
+import { withExamples } from '../examples.js';
 
 interface EvalArgs {
   config: string;
@@ -19,7 +20,10 @@ const command: CommandModule<object, EvalArgs> = {
   command: 'eval',
   describe: "evaluate a trained detector on the config's validation set (COCO mAP)",
   builder: (y) =>
-    y
+    withExamples(y, [
+      ['eval --config CFG --checkpoint work_dirs/RUN/best --data data/shapes', 'COCO mAP on the validation set'],
+      ['eval --config CFG --checkpoint det --cfg-options data.valBatchSize=2 --json', 'a converted model folder, metrics as JSON'],
+    ])
       .option('config', { type: 'string', demandOption: true, describe: 'fine-tuning config file (.js or .json)' })
       .option('checkpoint', { type: 'string', demandOption: true, describe: 'model folder: a fine-tuning checkpoint (e.g. WORK_DIR/best) or `torchport convert` output' })
       .option('data', { type: 'string', describe: 'dataset root in COCO layout (sets data.root)' })

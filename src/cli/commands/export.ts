@@ -3,6 +3,7 @@
 // Formats are one table: each entry says what it writes and how; a new format is one more entry.
 import type { Argv, CommandModule } from 'yargs';
 import { InputError } from '../../errors.js';
+import { withExamples } from '../examples.js';
 
 interface ExportArgs {
   'model-dir': string;
@@ -56,7 +57,11 @@ const command: CommandModule<object, ExportArgs> = {
   command: 'export <model-dir>',
   describe: 'export a converted or fine-tuned model folder to PyTorch (.pth), safetensors or a TF.js GraphModel',
   builder: (y: Argv) =>
-    y
+    withExamples(y, [
+      ['export det --format pth --out det.pth', 'back to PyTorch: torch.load(f, weights_only=True)'],
+      ['export det --format pth --layout mmdet --out det_mm.pth', 'in the mmdetection layout'],
+      ['export det --format graph-model --out det-web', 'a standalone TF.js GraphModel'],
+    ])
       .positional('model-dir', { type: 'string', demandOption: true, describe: 'folder written by `torchport convert` or a fine-tuning latest/ or best/' })
       .option('format', { type: 'string', demandOption: true, describe: Object.entries(FORMATS).map(([k, f]) => `${k}: ${f.describe}`).join('; ') })
       .option('layout', { type: 'string', describe: 'torchvision | mmdet | dli14 | timm (default: the one the weights came from); mmdet writes {meta, state_dict}' })

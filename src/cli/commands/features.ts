@@ -1,5 +1,6 @@
 // `torchport features --model NAME`: per feature layer stride and channels, and the FPN taps.
 import type { CommandModule } from 'yargs';
+import { withExamples } from '../examples.js';
 
 interface FeaturesArgs {
   model: string;
@@ -12,7 +13,11 @@ const command: CommandModule<object, FeaturesArgs> = {
   command: 'features',
   describe: "list a backbone's feature layers (stride, channels) and the outIndices / FPN inChannels to use",
   builder: (y) =>
-    y
+    withExamples(y, [
+      ['features --model mobilenetv3_large', 'stride and channels of each feature layer'],
+      ['features --model mobilenetv3_large --out-indices 2,5,9,14', 'the FPN inChannels those layers imply'],
+      ['features --model mobilenetv3_small --set widthMult=0.5 --json', 'for a narrower model, as JSON'],
+    ])
       .option('model', { type: 'string', demandOption: true, describe: 'backbone name, e.g. mobilenetv3_large' })
       .option('set', { type: 'string', array: true, describe: 'model option NAME=VALUE (e.g. widthMult=0.75), repeatable' })
       .option('out-indices', { type: 'string', array: true, describe: 'feature layers you want (e.g. 2,5,9,14): prints the inChannels they imply' })

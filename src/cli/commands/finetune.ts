@@ -1,6 +1,7 @@
 // `torchport finetune --config CFG`: fine-tune a detector from a config file (see src/train/finetune.ts).
 import type { CommandModule } from 'yargs';
 import { InputError } from '../../errors.js';
+import { withExamples } from '../examples.js';
 import { readOptionsOf, withReadingArgs, type ReadingArgs } from '../reading-flags.js';
 
 interface FinetuneArgs extends ReadingArgs {
@@ -33,7 +34,12 @@ const command: CommandModule<object, FinetuneArgs> = {
   command: 'finetune',
   describe: 'fine-tune a detector from a config file, starting from converted PyTorch weights',
   builder: (y) =>
-    withReadingArgs(y)
+    withExamples(withReadingArgs(y), [
+      ['finetune --config configs/faster-rcnn_mobilenetv3-large-320-fpn_shapes-demo.js --data data/shapes', 'train on a COCO-layout dataset'],
+      ['finetune --config CFG --data data/shapes --max-iters 100', 'a short run'],
+      ['finetune --config CFG --cfg-options load_from=det optimizer.lr=0.005', 'from converted weights, another learning rate'],
+      ['finetune --config CFG --resume', 'continue where the last run stopped'],
+    ])
       .option('config', { type: 'string', demandOption: true, describe: 'fine-tuning config file (.js or .json)' })
       .option('data', { type: 'string', describe: 'dataset root in COCO layout (sets data.root)' })
       .option('work-dir', { type: 'string', describe: 'checkpoints, logs and metrics.json go here (default: work_dirs/<config name>)' })

@@ -1,6 +1,7 @@
 // `torchport forward DIR --input X.npy --out OUTDIR`: run a converted model on one NCHW input and
 // write every requested output as NCHW .npy, for direct comparison with PyTorch.
 import type { CommandModule } from 'yargs';
+import { withExamples } from '../examples.js';
 
 interface ForwardArgs {
   dir: string;
@@ -14,7 +15,10 @@ const command: CommandModule<object, ForwardArgs> = {
   command: 'forward <dir>',
   describe: 'run a model folder on an NCHW .npy input; writes features_<i>.npy (NCHW) and logits.npy (a detector: fpn_<i>.npy)',
   builder: (y) =>
-    y
+    withExamples(y, [
+      ['forward mnv3 --input x.npy --out outs/', 'features_<i>.npy and logits.npy for an NCHW input'],
+      ['forward mnv3 --input x.npy --out outs/ --out-indices 2,5', 'only some feature layers'],
+    ])
       .positional('dir', { type: 'string', demandOption: true, describe: 'model folder: `torchport convert` output or a fine-tuning checkpoint' })
       .option('input', { type: 'string', demandOption: true, describe: 'NCHW float32 .npy (any height and width)' })
       .option('out', { type: 'string', demandOption: true, describe: 'output folder' })

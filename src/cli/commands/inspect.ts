@@ -4,6 +4,7 @@ import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { inspectCheckpoint, type InspectReport } from '../../checkpoint/report.js';
 import { writeStateDictNpy } from '../../checkpoint/npy-export.js';
 import { readOptionsOf, withReadingArgs, type ReadingArgs } from '../reading-flags.js';
+import { withExamples } from '../examples.js';
 
 interface InspectArgs extends ReadingArgs {
   file: string;
@@ -79,7 +80,11 @@ function renderText(r: InspectReport, npyLine: string | undefined): string {
 const command: CommandModule = {
   command: 'inspect <file>',
   describe: 'show what a PyTorch checkpoint holds',
-  builder: (y: Argv) => withReadingArgs(y)
+  builder: (y: Argv) => withExamples(withReadingArgs(y), [
+  ['inspect mobilenetv3-large-1cd25616.pth --group', 'what the file holds, numbered keys collapsed'],
+  ['inspect model.pth --key state_dict --filter ^backbone --json', 'one sub-dict, some keys, as JSON'],
+  ['inspect model.pth --npy tensors/', 'every tensor as tensors/<key>.npy'],
+  ])
     .positional('file', { type: 'string', demandOption: true, describe: '.pth/.pt checkpoint (zip or legacy format)' })
     .option('json', { type: 'boolean', describe: 'print the report as JSON' })
     .option('filter', { type: 'string', describe: 'only keys matching this regular expression' })

@@ -1,6 +1,7 @@
 // `torchport make-dataset shapes --out DIR`: the synthetic COCO dataset the demo and tests use.
 import type { CommandModule } from 'yargs';
 import { InputError } from '../../errors.js';
+import { withExamples } from '../examples.js';
 
 interface MakeDatasetArgs {
   kind: string;
@@ -21,7 +22,10 @@ const command: CommandModule<object, MakeDatasetArgs> = {
   command: 'make-dataset <kind>',
   describe: 'write a small synthetic COCO detection dataset (kind: shapes)',
   builder: (y) =>
-    y
+    withExamples(y, [
+      ['make-dataset shapes --out data/shapes', '100 train + 30 val images of rectangles, ellipses and triangles'],
+      ['make-dataset shapes --out data/tiny --train 8 --val 4 --seed 1', 'a tiny one, another seed'],
+    ])
       .positional('kind', { type: 'string', choices: ['shapes'], describe: 'which dataset', demandOption: true })
       .option('out', { type: 'string', demandOption: true, describe: 'output folder (replaced atomically)' })
       .option('train', { type: 'number', default: 100, describe: 'training images' })
