@@ -1,15 +1,22 @@
-// The peak memory of one detector training step, from the model's shapes: the activations of
-// every backbone conv at its stride, the FPN levels, the RPN head and its losses over every
-// anchor, RoIAlign's row buffer and the box head, times a factor for what the tape keeps and the
-// backward pass adds, plus weights, gradients and momentum. The factor and the fixed part were
-// calibrated against the wasm heap size a real step reached (docs/training.md has the figures).
+// The peak memory of one detector training step, from the model's shapes. The activations of
+// every backbone conv at its stride, the FPN levels and the RPN head with its losses over every
+// anchor are held by the tape; the peak is the larger of two moments: RoIAlign and the box head
+// over the sampled RoIs (on top of the tape), or the backward pass through the convolutions. Plus
+// weights, gradients, momentum and a gradient sum. The factors were calibrated against the wasm
+// heap size real steps reached (docs/training.md has the figures).
 import type { FasterRCNN } from '../models/detection/faster-rcnn.js';
 import { anchorsPerLocation, numLevels } from '../models/detection/anchors.js';
 
-/** Float32 copies of each convolution output the tape keeps and the backward pass adds (conv, BatchNorm, activation, gradient). */
-export const TAPE_FACTOR = 3.2;
-/** Copies of RoIAlign's row buffer and the box head's activations at the peak (forward rows, gathered taps, their gradients). */
-export const ROI_FACTOR = 3.6;
+/** Float32 copies of each activation the tape holds until the backward pass. */
+export const TAPE_FACTOR = 1;
+/** Float32 copies of each activation at the backward pass's peak (the tape, gradients, kernels' scratch). */
+export const BACKWARD_FACTOR = 3.9;
+/**
+ * Float32 values per pooled RoI value (outputSize² x channels) at RoIAlign's peak when the finest
+ * RoI level has stride 4: its gathered taps, row buffer and their gradients. Measured; the taps
+ * follow the RoIs' sizes in feature pixels, so a coarser finest level takes proportionally fewer.
+ */
+export const ROI_FACTOR = 90;
 /** The runtime before any tensor: the wasm module, kernels' scratch buffers, the data pipeline. */
 export const FIXED_BYTES = 100 * 2 ** 20;
 /** The wasm heap is 32-bit: 4 GiB at most. */
@@ -66,18 +73,22 @@ export function estimateStepMemory(detector: FasterRCNN, shape: StepShape): Memo
     rpn += (2 * channels + 5 * a) * pixels(s);
   });
   rpn += 48 * anchors;
-  // RoIAlign: per RoI, outputSize rows of the finest RoI level (worst case: every RoI there),
-  // then the box head's two fc layers and the predictors
+  // RoIAlign and the box head: per sampled RoI, the pooled cells' taps and two fc layers
   const roiCfg = cfg.roiHead;
-  const rois = roiCfg.batchSizePerImage;
   const finest = levelStrides[Math.min(...roiCfg.featmapLevels)];
-  const roi = rois * (roiCfg.outputSize * Math.ceil(w / finest) * channels + 3 * roiCfg.outputSize ** 2 * channels + 4 * roiCfg.representationSize);
+  const roi = roiCfg.batchSizePerImage * (((ROI_FACTOR * 4) / finest) * roiCfg.outputSize ** 2 * channels + 4 * roiCfg.representationSize);
   const params = detector.specs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0);
-  const perImage = { backbone, fpn, rpn, roi };
-  const stages: Record<string, number> = Object.fromEntries(Object.entries(perImage).map(([k, v]) => [k, 4 * (k === 'roi' ? ROI_FACTOR : TAPE_FACTOR) * images * v]));
-  // weights, gradients, momentum, and the sum of micro-batch gradients
-  stages.parameters = 4 * 4 * params;
-  stages.fixed = FIXED_BYTES;
+  const activations = backbone + fpn + rpn;
+  const roiPhase = TAPE_FACTOR * activations + roi;
+  const backwardPhase = BACKWARD_FACTOR * activations;
+  const stages: Record<string, number> = {
+    // the activations as the peak moment holds them, by stage
+    ...Object.fromEntries(Object.entries({ backbone, fpn, rpn }).map(([k, v]) => [k, 4 * images * v * (roiPhase > backwardPhase ? TAPE_FACTOR : BACKWARD_FACTOR)])),
+    roi: roiPhase > backwardPhase ? 4 * images * roi : 0,
+    // weights, gradients, momentum, and the sum of micro-batch gradients
+    parameters: 4 * 4 * params,
+    fixed: FIXED_BYTES,
+  };
   return { bytes: Object.values(stages).reduce((a, b) => a + b, 0), stages };
 }
 
