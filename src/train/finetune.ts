@@ -27,6 +27,7 @@ import { loadInitialWeights } from './init-weights.js';
 import { JsonLog } from './log.js';
 import { defaultProgress, type Progress } from './progress.js';
 import { Sgd } from './sgd.js';
+import { planMemory, whatFits, type MemorySetting } from './memory-preflight.js';
 import { outOfMemoryError } from './out-of-memory.js';
 import { resumableState } from './checkpoint.js';
 import { Trainer, type TrainResult } from './trainer.js';
@@ -111,18 +112,24 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
   const count = (vs: tf.Variable[]) => vs.reduce((n, v) => n + v.size, 0);
   info(`trainable: ${trainable.length} of ${variables.size} tensors, ${count(trainable).toLocaleString('en-US')} of ${count([...variables.values()]).toLocaleString('en-US')} values`);
 
-  const { batchSize } = cfg.data;
-  const { minSize, maxSize } = cfg.model.transform;
-  const advice = `${join(workDir, 'latest')} is left as it was; lower data.batchSize (now ${batchSize}) or model.transform.minSize/maxSize (now ${minSize}/${maxSize})`;
+  const memory: MemorySetting = { detector, backend: backend.name, ...cfg.data, transform: cfg.model.transform, batchStatistics: false };
+  const advice = () => `${join(workDir, 'latest')} is left as it was; ${whatFits(memory)}`;
   const probe = preflightBatch();
   const probeModel = detectorTrainable(detector, variables, { seed: cfg.seed });
   await probeModel.prepare?.(probe);
-  const report = await preflight(() => probeModel.computeLoss(probe).total, trainable).catch((err: unknown) => {
-    throw outOfMemoryError(err, 'in the preflight', advice, loaded.file);
+  const probeStep = () => {
+    const out = probeModel.computeLoss(probe);
+    memory.batchStatistics ||= Object.keys(out.buffers ?? {}).length > 0; // running statistics updated: BatchNorm in train mode
+    return out.total;
+  };
+  const report = await preflight(probeStep, trainable).catch((err: unknown) => {
+    throw outOfMemoryError(err, 'in the preflight', advice(), loaded.file);
   });
   probe.images.dispose();
   if (!report.ok) throw new InputError(formatPreflight(report), loaded.file);
   info(formatPreflight(report));
+  const { microBatch, line: memoryLine } = planMemory(memory);
+  info(memoryLine);
 
   writeFileAtomic(join(workDir, 'config.json'), `${JSON.stringify(loaded.config, null, 1)}\n`);
   log.write({ mode: 'event', event: 'start', config: loaded.file, backend: backend.name, backendDetail: backend.detail, resume, weights: init.log });
@@ -163,6 +170,7 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
       userDefinedMetadata: { config: loaded.file, torchport: detectorFolderMetadata(detector.config, cfg.model.type, { by: 'torchport finetune', config: loaded.file }) },
     },
     gradClip: cfg.clipGrad ?? undefined,
+    microBatch,
     evaluate,
     evalInterval: cfg.trainCfg.valInterval,
     checkpointInterval: cfg.checkpointInterval,
@@ -176,7 +184,7 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
     const result = await trainer.fit();
     return { ...result, workDir, detector, variables, classNames: labels.names, initialMetrics };
   } catch (err) {
-    throw outOfMemoryError(err, 'in a training step', advice, loaded.file);
+    throw outOfMemoryError(err, 'in a training step', advice(), loaded.file);
   } finally {
     optimizer.dispose();
   }
