@@ -7,6 +7,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { crc32 } from 'node:zlib';
 import { archiveName, writeStateDictPth } from '../../src/checkpoint/write-pth.js';
 import { exportStateDict } from '../../src/export/write.js';
 import { convertCheckpoint } from '../../src/models/convert.js';
@@ -16,7 +17,7 @@ const ROOT = join(import.meta.dirname, '..', '..');
 const work = mkdtempSync(join(tmpdir(), 'torchport-write-pth-'));
 after(() => rmSync(work, { recursive: true, force: true }));
 
-interface LocalRecord { name: string; method: number; dataStart: number; size: number; extra: Buffer }
+interface LocalRecord { name: string; method: number; dataStart: number; size: number; extra: Buffer; crc: number }
 
 /** The zip's local records in file order, read by walking the local headers. */
 function localRecords(buf: Buffer): LocalRecord[] {
@@ -28,7 +29,7 @@ function localRecords(buf: Buffer): LocalRecord[] {
     const size = buf.readUInt32LE(at + 18);
     const name = buf.toString('utf8', at + 30, at + 30 + nameLen);
     const dataStart = at + 30 + nameLen + extraLen;
-    out.push({ name, method: buf.readUInt16LE(at + 8), dataStart, size, extra: buf.subarray(at + 30 + nameLen, dataStart) });
+    out.push({ name, method: buf.readUInt16LE(at + 8), dataStart, size, extra: buf.subarray(at + 30 + nameLen, dataStart), crc: buf.readUInt32LE(at + 14) });
     at = dataStart + size;
   }
   return out;
@@ -82,4 +83,44 @@ test('a write that fails half-way leaves the previous file and no temporary file
   assert.throws(() => writeStateDictPth(out, tensors), /producer failed/);
   assert.ok(readFileSync(out).equals(before));
   assert.deepEqual(readdirSync(folder), ['weights.pth']);
+});
+
+test('streamed tensors: the CRC-32 of every record, in its local header and in the central directory, is that of its bytes', () => {
+  const values = (n: number, seed: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i + seed));
+  const big = values(300_000, 1);
+  const small = values(5000, 2);
+  const pieces = (v: Float32Array, size: number) => (write: (p: Uint8Array) => void) => {
+    // one reused piece buffer, as export's buffers are
+    const piece = new Float32Array(size);
+    for (let i = 0; i < v.length; i += size) {
+      const part = piece.subarray(0, Math.min(size, v.length - i));
+      part.set(v.subarray(i, i + part.length));
+      write(new Uint8Array(part.buffer, 0, part.byteLength));
+    }
+  };
+  const out = join(work, 'streamed.pth');
+  writeStateDictPth(out, [
+    { key: 'big', dtype: 'float32', shape: [300_000], data: () => big, stream: pieces(big, 70_000) },
+    { key: 'small', dtype: 'float32', shape: [5000], data: () => small, stream: pieces(small, 999) },
+    { key: 'whole', dtype: 'float32', shape: [5000], data: () => small },
+  ]);
+  const buf = readFileSync(out);
+  const records = localRecords(buf);
+  const central = new Map<string, number>();
+  for (let at = buf.readUInt32LE(buf.length - 6); buf.readUInt32LE(at) === 0x02014b50; at += 46 + buf.readUInt16LE(at + 28) + buf.readUInt16LE(at + 30) + buf.readUInt16LE(at + 32)) {
+    central.set(buf.toString('utf8', at + 46, at + 46 + buf.readUInt16LE(at + 28)), buf.readUInt32LE(at + 16));
+  }
+  for (const r of records) {
+    const want = crc32(buf.subarray(r.dataStart, r.dataStart + r.size));
+    assert.equal(r.crc, want, `${r.name}: local header`);
+    assert.equal(central.get(r.name), want, `${r.name}: central directory`);
+  }
+  const body = (i: number) => { const r = records[2 + i]; return buf.subarray(r.dataStart, r.dataStart + r.size); };
+  assert.ok(body(0).equals(Buffer.from(big.buffer)) && body(1).equals(Buffer.from(small.buffer)) && body(2).equals(Buffer.from(small.buffer)));
+  // A producer that hands over fewer bytes than its shape needs is torchport's own bug.
+  assert.throws(
+    () => writeStateDictPth(out, [{ key: 'short', dtype: 'float32', shape: [10], data: () => small, stream: (w) => w(new Uint8Array(36)) }]),
+    /^Error: internal: tensor 'short' produced 36 bytes, not 40$/,
+  );
+  assert.deepEqual(readdirSync(work).filter((f) => f.startsWith('.streamed')), [], 'no temporary file left');
 });
