@@ -33,7 +33,7 @@ const command: CommandModule<object, EvalArgs> = {
       .option('skip-bad', { type: 'boolean', describe: 'evaluate without the images/annotations the bad-data report lists' })
       .option('json', { type: 'boolean', describe: 'print the metrics as JSON' }),
   handler: async (argv) => {
-    const { join } = await import('node:path');
+    const { join, resolve } = await import('node:path');
     const { existsSync } = await import('node:fs');
     const { loadConfig } = await import('../../config/load.js');
     const { validateConfig } = await import('../../config/validate.js');
@@ -64,7 +64,10 @@ const command: CommandModule<object, EvalArgs> = {
       const t = saved.get(spec.name);
       if (!t) throw new InputError(`checkpoint has no weight named ${spec.name}`, weightsFile);
       if (t.shape.join() !== spec.shape.join()) {
-        throw new InputError(`weight ${spec.name} has shape [${t.shape.join(', ')}], the model expects [${spec.shape.join(', ')}]`, weightsFile);
+        // a fine-tuning run writes the config it trained with next to its checkpoints
+        const runConfig = join(argv.checkpoint, '..', 'config.json');
+        const hint = existsSync(runConfig) && loaded.file !== resolve(runConfig) ? `; it was trained with ${runConfig}: pass that as --config` : '';
+        throw new InputError(`weight ${spec.name} has shape [${t.shape.join(', ')}], the model expects [${spec.shape.join(', ')}]${hint}`, weightsFile);
       }
     }
     const started = Date.now();
