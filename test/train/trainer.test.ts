@@ -124,7 +124,7 @@ test('loss falls, frozen variables stay put, and the tensor count is the same af
 /** An uninterrupted run, and one in `dir` stopped after `iteration` (what Ctrl-C does). */
 async function stoppedRun(iteration: number, extra: Partial<TrainerOptions<Batch>> = {}) {
   const full = linearModel();
-  const fullOpt = options(full, tmp());
+  const fullOpt = options(full, tmp(), extra);
   await new Trainer(fullOpt).fit();
   const dir = tmp();
   const first = linearModel();
@@ -300,6 +300,22 @@ test('epochs are numbered alike in the log lines, the events and state.json; a s
   assert.deepEqual(records(dir).filter((r) => r.mode === 'val').map((r) => r.epoch), [1, 2, 3]);
   assert.deepEqual([stateOf(dir).epoch, stateOf(dir).batch, stateOf(dir).iteration], [3, 4, 12]);
   assert.deepEqual(Array.from(second.w.dataSync()), Array.from(full.w.dataSync()));
+  secondOpt.optimizer.dispose();
+  second.dispose();
+  dispose();
+});
+
+test('an iteration-based run stopped mid-epoch and resumed ends with exactly the weights of an uninterrupted one', async () => {
+  const { full, dir, stopped, dispose } = await stoppedRun(5, { maxIters: 7 });
+  assert.equal(stopped.status, 'interrupted');
+  const second = linearModel();
+  const secondOpt = options(second, dir, { resume: true, maxIters: 7 });
+  const iterations: number[] = [];
+  const resumed = await new Trainer({ ...secondOpt, afterIteration: (info) => iterations.push(info.iteration) }).fit();
+  assert.equal(resumed.status, 'finished');
+  assert.deepEqual(iterations, [6, 7]);
+  assert.deepEqual(Array.from(second.w.dataSync()), Array.from(full.w.dataSync()));
+  assert.deepEqual([stateOf(dir).epoch, stateOf(dir).batch, stateOf(dir).iteration], [2, 3, 7]);
   secondOpt.optimizer.dispose();
   second.dispose();
   dispose();
