@@ -19,7 +19,7 @@ const BLOCK = 1 << 18;
  */
 const BAND = 1 << 21;
 
-/** The two buffers, grown (to at least a band, then doubling) to the largest piece asked for. */
+/** The two buffers, grown (to at least a block, resp. a band, then doubling) to the largest piece asked for. */
 export class Scratch {
   private readonly buffers = [new Float32Array(0), new Float32Array(0)];
 
