@@ -3,9 +3,9 @@
 import { readFileSync } from 'node:fs';
 import yargs, { type Argv, type CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { InputError, InternalError, systemCodesInWords, systemErrorLine } from '../errors.js';
+import { InputError, InternalError, systemErrorLine } from '../errors.js';
 import { closestName } from '../registry.js';
-import { paint } from './colour.js';
+import { report } from './report.js';
 import { rephraseUsageError, usageLine } from './usage-errors.js';
 
 interface CommandEntry {
@@ -32,12 +32,6 @@ const COMMANDS: CommandEntry[] = [
 function version(): string {
   // src/cli/ and dist/cli/ both sit two levels below package.json.
   return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-}
-
-/** An error's message as the user sees it: `torchport: ` (red at a terminal) before its first line, no raw system codes. */
-function report(message: string): void {
-  const { red } = paint(process.stderr);
-  process.stderr.write(`${red('torchport:')} ${systemCodesInWords(message)}\n`);
 }
 
 export async function main(argv: string[]): Promise<void> {

@@ -32,6 +32,7 @@ const command: CommandModule<object, DetectArgs> = {
       .option('backend', { choices: ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const, default: 'auto' as const, describe: 'TF.js backend' }),
   handler: async (argv) => {
     const { InputError } = await import('../../errors.js');
+    const { report } = await import('../report.js');
     const thr = argv['score-threshold'];
     if (!(thr >= 0 && thr <= 1)) throw new InputError(`--score-threshold must be between 0 and 1, got ${thr}`);
     const { listImageFiles } = await import('../../io/image-files.js');
@@ -56,7 +57,7 @@ const command: CommandModule<object, DetectArgs> = {
         image = await readImageFile(path);
       } catch (err) {
         if (!(err instanceof InputError)) throw err;
-        process.stderr.write(`torchport: ${err.message}\n`);
+        report(err.message);
         failed++;
         continue;
       }
@@ -75,7 +76,7 @@ const command: CommandModule<object, DetectArgs> = {
     if (argv.out && results.length > 0) process.stderr.write(`drew the detections on ${results.length} image(s) in ${argv.out}\n`);
     if (failed > 0) {
       process.exitCode = 1;
-      if (files.length > 1) process.stderr.write(`torchport: ${failed} of ${files.length} images could not be read (above); the others are reported\n`);
+      if (files.length > 1) report(`${failed} of ${files.length} images could not be read (above); the others are reported`);
     }
     if (argv.json) {
       process.stdout.write(`${JSON.stringify(results, null, 1)}\n`);

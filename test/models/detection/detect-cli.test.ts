@@ -60,7 +60,7 @@ test('bad input: a missing image, a file that is not an image, a folder that is 
   // an image that cannot be read is skipped: exit 1 (see test/cli/detect.test.ts)
   let r = torchport('detect', modelDir, join(work, 'nope.png'), '--backend', 'wasm');
   assert.equal(r.code, 1);
-  assert.equal(r.stderr, `torchport: ${join(work, 'nope.png')}: cannot read the image (ENOENT)\n`);
+  assert.equal(r.stderr, `torchport: ${join(work, 'nope.png')}: cannot read the image (no such file or folder)\n`);
   const notImage = join(work, 'not-an-image.png');
   writeFileSync(notImage, 'hello');
   r = torchport('detect', modelDir, notImage, '--backend', 'wasm');
