@@ -1,9 +1,9 @@
 // A folder weight (TF.js layout, float32) as the bytes of its PyTorch layout and dtype, made piece
 // by piece in two buffers that every weight of an export shares. Fresh memory is what costs here,
 // not copying: each new page faults in, so a weight's own read and permuted copies cost more than
-// the permutation. A matrix transpose larger than a buffer (fc6's 12544×1024 kernel) is written a
-// band of output rows at a time, each band gathered from the whole source read a block of rows at
-// a time: the source is read once per band, from the page cache, into the same block buffer.
+// the permutation. A matrix transpose larger than a block (fc6's 12544×1024 kernel, fc7's) is
+// written a band of output rows at a time, each band gathered from the whole source read a block of
+// rows at a time: the source is read once per band, from the page cache, into the same block buffer.
 import { fromFloat32 } from '../checkpoint/narrow.js';
 import type { DType } from '../checkpoint/types.js';
 import { asTranspose, permute, planLayout, transposeTiles } from '../mapping/layout.js';
@@ -49,12 +49,12 @@ export function streamTorchBytes(name: string, kind: ParamKind, w: FolderWeight,
   };
   const n = w.shape.reduce((a, b) => a * b, 1);
   if (perm.every((p, i) => p === i)) {
-    for (let first = 0; first < n; first += BAND) {
-      const piece = scratch.get(0, Math.min(BAND, n - first));
+    for (let first = 0; first < n; first += BLOCK) {
+      const piece = scratch.get(0, Math.min(BLOCK, n - first));
       w.readInto(piece, first);
       emit(piece);
     }
-  } else if (n <= BAND || !asTranspose(w.shape, perm)) {
+  } else if (n <= BLOCK || !asTranspose(w.shape, perm)) {
     const source = scratch.get(0, n);
     w.readInto(source, 0);
     emit(permute(source, w.shape, perm, scratch.get(1, n)));
