@@ -4,7 +4,7 @@
 // customImports plugin seen by the bundled CLI.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -122,12 +122,17 @@ test('load_from with other model options: the error says which --cfg-options mat
   assert.ok(!existsSync(work));
 });
 
-test("the README's fine-tuning commands run as written (with 2 iterations): convert the bundled detector, make the dataset, fine-tune from it", () => {
+test("the README's fine-tuning commands run as written (with 2 iterations): convert the bundled detector, make the dataset, fine-tune from it, detect on a folder", () => {
   const usage = readFileSync(join(ROOT, 'README.md'), 'utf8').split('## Usage')[1].split('```')[1];
   const lines = usage.split('\n').map((l) => l.replace(/\s+#.*$/, '').trim());
   const finetuneLine = lines.find((l) => l.startsWith('torchport finetune'))!;
   const dir = lines.find((l) => l.includes('load_from='))!.match(/load_from=(\S+)/)![1];
-  const sequence = [lines.find((l) => l.startsWith('torchport convert') && l.endsWith(`--out ${dir}`))!, lines.find((l) => l.startsWith('torchport make-dataset'))!, finetuneLine];
+  const sequence = [
+    lines.find((l) => l.startsWith('torchport convert') && l.endsWith(`--out ${dir}`))!,
+    lines.find((l) => l.startsWith('torchport make-dataset'))!,
+    finetuneLine,
+    lines.find((l) => l.startsWith('torchport detect work_dirs/faster-rcnn_mobilenetv3-large-320-fpn_shapes-demo/best'))!,
+  ];
   assert.ok(sequence.every(Boolean), `README lines: ${sequence.join(' | ')}`);
   // the README's relative paths, from a fresh folder
   const cwd = mkdtempSync(join(tmp, 'readme-'));
@@ -141,6 +146,10 @@ test("the README's fine-tuning commands run as written (with 2 iterations): conv
       assert.match(r.stderr, /^initialised fresh \(seed 0\): 0 of 284 parameters$/m);
       assert.match(r.stdout, /^finished 2 iterations; bbox_mAP \d\.\d{4}, bbox_mAP_50 \d\.\d{4}\. Files: /);
       assert.ok(existsSync(join(cwd, 'work_dirs/faster-rcnn_mobilenetv3-large-320-fpn_shapes-demo/best/model.json')));
+    }
+    if (argv[0] === 'detect') {
+      assert.match(r.stderr, /^drew the detections on 30 image\(s\) in drawn$/m);
+      assert.deepEqual(readdirSync(join(cwd, 'drawn')), readdirSync(join(cwd, 'data/shapes/val')).map((f) => f.replace(/\.\w+$/, '.png')));
     }
   }
 });
