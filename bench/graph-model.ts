@@ -3,7 +3,9 @@
 // convert and export time, on-disk size, and inference per 320x320 image through tfjs-converter in
 // Node (wasm, 1 thread; torchport's wasm kernels are registered in this process) next to
 // torchport's own detector (what `torchport detect` runs) and PyTorch CPU (1 thread, OpenBLAS),
-// and in headless Chromium with stock TF.js (examples/browser, wasm and webgl).
+// and in headless Chromium with stock TF.js (examples/browser, wasm and webgl). Then RoIAlign with
+// adaptive sampling (samplingRatio 0, aligned: mmdetection's RoIAlign) next to the fixed grid of 2:
+// time and tf.profile's peak bytes of one GraphModel run, at 320 and at the 800/1333 size rule.
 // Not a test; run by hand:  node --import tsx bench/graph-model.ts [--runs N]
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -16,7 +18,7 @@ import { encodePng } from '../src/io/image.js';
 import { decodeNpy } from '../src/checkpoint/npy.js';
 import { convertCheckpoint } from '../src/models/convert.js';
 import { loadDetectorDir } from '../src/models/detectors/load.js';
-import { loadFolder } from '../test/export/graph-model-helpers.js';
+import { loadFolder, writeVariantFolder } from '../test/export/graph-model-helpers.js';
 import { CHROMIUM_FLAGS, startServer } from '../examples/browser/serve.mjs';
 
 const runsArg = process.argv.indexOf('--runs');
@@ -102,10 +104,30 @@ try {
     }
   } else rows.push(['GraphModel in Chromium', `skipped: no Chromium at ${CHROMIUM}`]);
 
+  // RoIAlign sampling: the same weights, fixed grid of 2 (the checkpoint's) and adaptive, at two sizes
+  const sampling: string[] = [];
+  for (const [size, transform] of [['320', {}], ['800/1333', { minSize: 800, maxSize: 1333 }]] as const) {
+    for (const adaptive of [false, true]) {
+      const name = `${size === '320' ? 's' : 'l'}${adaptive ? 'a' : 'f'}`;
+      writeVariantFolder(join(dir, 'converted'), join(dir, name), (c) => ({
+        ...c,
+        transform: { ...c.transform, ...transform },
+        roiHead: adaptive ? { ...c.roiHead, samplingRatio: 0, aligned: true } : c.roiHead,
+      }));
+      const built = await exportGraphModel(join(dir, name), join(dir, `${name}-graph`));
+      const m = await loadFolder(join(dir, `${name}-graph`));
+      const ms = await timed(async () => tf.dispose((await m.executeAsync(x)) as tf.Tensor[]));
+      const profile = await tf.profile(async () => tf.dispose((await m.executeAsync(x)) as tf.Tensor[]));
+      sampling.push(`| ${size} | ${adaptive ? 'adaptive (0), aligned' : 'fixed (2)'} | ${ms.toFixed(0)} ms | ${mb(profile.peakBytes)} | ${built.nodes} |`);
+      m.dispose();
+    }
+  }
+
   process.stdout.write(`full-size fasterrcnn_mobilenet_v3_large_320_fpn, one 320x320 image, median of ${RUNS} runs after 2 warm-up runs\n\n`);
   process.stdout.write(`| | per image |\n|---|---|\n${rows.map(([a, b]) => `| ${a} | ${b} |`).join('\n')}\n\n`);
   process.stdout.write(`convert ${(convertMs / 1000).toFixed(1)} s, export --format graph-model ${(exportMs / 1000).toFixed(1)} s (${exported.nodes} nodes, ${exported.ops.length} distinct ops)\n`);
   process.stdout.write(`on disk: converted folder ${mb(sizeOf(join(dir, 'converted')))}, GraphModel ${mb(sizeOf(join(dir, 'graph')))} (${exported.files.length - 1} shards)\n`);
+  process.stdout.write(`\nRoIAlign sampling in the GraphModel (Node, wasm), same weights and image:\n\n| size rule | sampling | per image | peak tensor memory (tf.profile) | graph nodes |\n|---|---|---|---|---|\n${sampling.join('\n')}\n`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
