@@ -53,8 +53,8 @@ test('a fine-tuning checkpoint loads as a detector with its config and class nam
 });
 
 test('`torchport detect` on a fine-tuning checkpoint equals detect on the converted folder', () => {
-  const a = torchport('detect', converted, png, '--json', '--score-thr', '0.05', '--backend', 'wasm');
-  const b = torchport('detect', best, png, '--json', '--score-thr', '0.05', '--backend', 'wasm');
+  const a = torchport('detect', converted, png, '--json', '--score-threshold', '0.05', '--backend', 'wasm');
+  const b = torchport('detect', best, png, '--json', '--score-threshold', '0.05', '--backend', 'wasm');
   assert.equal(a.code, 0, a.stderr);
   assert.equal(b.code, 0, b.stderr);
   const da = JSON.parse(a.stdout)[0].detections;
