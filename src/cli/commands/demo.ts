@@ -1,6 +1,7 @@
 // `torchport demo` (`npm run demo`): dataset → convert a bundled PyTorch checkpoint → fine-tune on
 // the CPU → evaluate → draw detections (see src/train/demo.ts).
 import type { CommandModule } from 'yargs';
+import { withExamples } from '../examples.js';
 import { InputError } from '../../errors.js';
 
 interface DemoArgs {
@@ -23,7 +24,10 @@ const command: CommandModule<object, DemoArgs> = {
   command: 'demo',
   describe: 'make a synthetic dataset, convert a bundled PyTorch detector, fine-tune it on the CPU, evaluate and draw detections',
   builder: (y) =>
-    y
+    withExamples(y, [
+      ['demo', 'dataset, convert, fine-tune, evaluate and draw under torchport-demo/'],
+      ['demo --out /tmp/demo --epochs 2', 'a shorter run elsewhere'],
+    ])
       .option('out', { type: 'string', default: 'torchport-demo', describe: 'folder for the dataset, converted weights, checkpoints and drawings' })
       .option('train', { type: 'number', default: 100, describe: 'training images' })
       .option('val', { type: 'number', default: 30, describe: 'validation images' })
