@@ -32,9 +32,9 @@ const command: CommandModule<object, DemoArgs> = {
       .option('train', { type: 'number', default: 100, describe: 'training images' })
       .option('val', { type: 'number', default: 30, describe: 'validation images' })
       .option('size', { type: 'number', default: 128, describe: 'image side in pixels' })
-      .option('epochs', { type: 'number', default: 8, describe: 'fine-tuning epochs' })
+      .option('epochs', { type: 'number', default: 12, describe: 'fine-tuning epochs' })
       .option('draw', { type: 'number', default: 4, describe: 'validation images to draw detections on' })
-      .option('score-threshold', { type: 'number', default: 0.2, describe: 'draw detections scoring at least this (at most 5 per image)' })
+      .option('score-threshold', { type: 'number', default: 0.5, describe: 'draw detections scoring at least this (at most 5 per image)' })
       .option('backend', { type: 'string', choices: ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const, default: 'wasm' as const, describe: 'TF.js backend (wasm: the fast CPU backend)' }),
   handler: async (argv) => {
     const threshold = argv['score-threshold'];
