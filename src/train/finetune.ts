@@ -112,7 +112,7 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
   const count = (vs: tf.Variable[]) => vs.reduce((n, v) => n + v.size, 0);
   info(`trainable: ${trainable.length} of ${variables.size} tensors, ${count(trainable).toLocaleString('en-US')} of ${count([...variables.values()]).toLocaleString('en-US')} values`);
 
-  const memory: MemorySetting = { detector, backend: backend.name, ...cfg.data, transform: cfg.model.transform, batchStatistics: false };
+  const memory: MemorySetting = { detector, backend: backend.name, ...cfg.data, transform: cfg.model.transform, batchStatistics: false, file: loaded.file };
   const advice = () => `${join(workDir, 'latest')} is left as it was; ${whatFits(memory)}`;
   const probe = preflightBatch();
   const probeModel = detectorTrainable(detector, variables, { seed: cfg.seed });

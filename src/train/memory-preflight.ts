@@ -20,6 +20,8 @@ export interface MemorySetting {
   batchStatistics: boolean;
   /** Free memory of the machine (default: what the OS reports). */
   freeBytes?: number;
+  /** The config, named by the refusals. */
+  file?: string;
 }
 
 export interface MemoryPlan {
@@ -50,8 +52,8 @@ export function planMemory(s: MemorySetting): MemoryPlan {
   const shape = `${batch} image${batch > 1 ? 's' : ''} padded to ${size[0]}x${size[1]}`;
   const against = limit ? ` of ${limit.what}` : '';
   if (s.microBatch && s.microBatch < batch) {
-    if (s.batchStatistics && !s.allowInexactMicroBatch) throw new InputError(`data.microBatch: ${INEXACT}`);
-    if (!fits(s.microBatch)) throw new InputError(`data.microBatch: ${tooLarge(s, `micro-batches of ${s.microBatch} (${shape})`, need(s.microBatch))}`);
+    if (s.batchStatistics && !s.allowInexactMicroBatch) throw new InputError(`data.microBatch: ${INEXACT}`, s.file);
+    if (!fits(s.microBatch)) throw new InputError(`data.microBatch: ${tooLarge(s, `micro-batches of ${s.microBatch} (${shape})`, need(s.microBatch))}`, s.file);
     return { microBatch: s.microBatch, line: `memory: micro-batches of ${s.microBatch}, about ${formatBytes(need(s.microBatch))}${against} per step (${shape})` };
   }
   if (fits(batch)) return { line: `memory: about ${formatBytes(need(batch))}${against} per step (${shape})` };
@@ -61,7 +63,7 @@ export function planMemory(s: MemorySetting): MemoryPlan {
   if (k > 0 && (!s.batchStatistics || s.allowInexactMicroBatch)) {
     return { microBatch: k, line: `memory: ${shape} need about ${formatBytes(need(batch))}, more than ${limit!.what}: micro-batches of ${k} (about ${formatBytes(need(k))}), same gradients` };
   }
-  throw new InputError(`data.batchSize: ${tooLarge(s, shape, need(batch))}`);
+  throw new InputError(`data.batchSize: ${tooLarge(s, shape, need(batch))}`, s.file);
 }
 
 /** "a step of ... needs about X, more than Y; what fits: ..." */

@@ -1,13 +1,16 @@
 // The memory preflight: the estimate of a training step for the d-li14 + 5-level FPN config at
 // known sizes, the automatic micro-batch choice, the one-line refusals (and exit code 2 through
 // the CLI), data.microBatch's edge cases, and the out-of-memory advice built from the same estimate.
-import { test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/load.js';
 import { checkModel } from '../../src/config/model.js';
 import { validateConfig } from '../../src/config/validate.js';
+import { writeShapesDataset } from '../../src/data/shapes.js';
 import { InputError } from '../../src/errors.js';
 import { estimateStepMemory, worstCaseSize } from '../../src/train/memory-estimate.js';
 import { memoryLimit, planMemory, whatFits, type MemorySetting } from '../../src/train/memory-preflight.js';
@@ -103,22 +106,35 @@ test('the out-of-memory advice comes from the same estimate', () => {
   assert.equal(whatFits(setting(small, { backend: 'webgpu' })), 'lower data.batchSize (now 2) or model.transform.minSize/maxSize (now 320/640)');
 });
 
-test('finetune: a step that cannot fit is one line and exit code 2 before epoch 1', async () => {
-  const { mkdtempSync, rmSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
-  const { writeShapesDataset } = await import('../../src/data/shapes.js');
+describe('finetune (the CLI, on a tiny shapes dataset)', () => {
   const tmp = mkdtempSync(join(tmpdir(), 'torchport-memory-'));
-  try {
-    await writeShapesDataset(join(tmp, 'shapes'), { train: 2, val: 2, size: 64, seed: 1, maxShapes: 1 });
-    const r = spawnSync(process.execPath, [
-      join(ROOT, 'bin', 'torchport.js'), 'finetune', '--config', 'configs/faster-rcnn_mobilenetv3-large-320-fpn_shapes-demo.js', '--data', join(tmp, 'shapes'),
-      '--work-dir', join(tmp, 'work'), '--backend', 'wasm', '--cfg-options', 'data.batchSize=2', 'model.transform.minSize=3000', 'model.transform.maxSize=6000',
+  const data = join(tmp, 'shapes');
+  before(() => writeShapesDataset(data, { train: 2, val: 2, size: 64, seed: 1, maxShapes: 1 }));
+  after(() => rmSync(tmp, { recursive: true, force: true }));
+  const finetune = (work: string, ...options: string[]) =>
+    spawnSync(process.execPath, [
+      join(ROOT, 'bin', 'torchport.js'), 'finetune', '--config', 'configs/faster-rcnn_mobilenetv3-large-320-fpn_shapes-demo.js', '--data', data,
+      '--work-dir', join(tmp, work), '--backend', 'wasm', '--cfg-options', 'model.backbone.widthMult=0.35', 'model.neck.outChannels=32',
+      'model.roiHead.representationSize=64', 'load_from=fixtures/fasterrcnn/model.pth', 'data.batchSize=2', 'trainCfg.maxEpochs=1', 'trainCfg.valInterval=1', ...options,
     ], { encoding: 'utf8', cwd: ROOT });
+  const lastLine = (stderr: string) => stderr.trim().split('\n').at(-1)!;
+
+  test('a step that cannot fit is one line and exit code 2 before epoch 1', () => {
+    const r = finetune('huge', 'model.transform.minSize=3000', 'model.transform.maxSize=6000');
     assert.equal(r.status, 2, r.stderr);
-    const last = r.stderr.trim().split('\n').at(-1)!;
-    assert.match(last, /: data\.batchSize: a training step of 2 images padded to 6016x6016 needs about \d+\.\d GB on wasm, more than the 4\.0 GB wasm heap; what fits: .*model\.transform\.minSize\/maxSize: \d+\/\d+$/);
+    assert.match(lastLine(r.stderr), /^torchport: \/.*shapes-demo\.js: data\.batchSize: a training step of 2 images padded to 6016x6016 needs about \d+\.\d GB on wasm, more than the 4\.0 GB wasm heap; what fits: .*model\.transform\.minSize\/maxSize: \d+\/\d+$/);
     assert.doesNotMatch(r.stderr, /at .*\.ts:\d+/); // no stack trace
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
-  }
+  });
+
+  test('data.microBatch is honoured with running-statistics BatchNorm', () => {
+    const r = finetune('micro', 'data.microBatch=1');
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /^memory: micro-batches of 1, about \d+\.\d GB of the [\d.]+ GB .* per step \(2 images padded to 320x320\)$/m);
+  });
+
+  test('data.microBatch with BatchNorm in train mode: refused in one line unless data.allowInexactMicroBatch', () => {
+    const r = finetune('train-bn', 'data.microBatch=1', 'model.backbone.normEval=false');
+    assert.equal(r.status, 2, r.stderr);
+    assert.equal(lastLine(r.stderr), `torchport: ${join(ROOT, 'configs/faster-rcnn_mobilenetv3-large-320-fpn_shapes-demo.js')}: data.microBatch: BatchNorm in train mode normalises over each micro-batch, so the gradients are not the whole batch's: set data.allowInexactMicroBatch: true to accept that, or model.backbone.normEval: true`);
+  });
 });
