@@ -5,6 +5,7 @@ import yargs, { type Argv, type CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { InputError, InternalError, systemErrorLine } from '../errors.js';
 import { closestName } from '../registry.js';
+import { withExamples } from './examples.js';
 import { report } from './report.js';
 import { rephraseUsageError, usageLine } from './usage-errors.js';
 
@@ -66,6 +67,12 @@ export async function main(argv: string[]): Promise<void> {
     cli = cli.command(module);
   } else {
     for (const c of COMMANDS) cli = cli.command(c.name, c.describe);
+    cli = withExamples(cli, [
+      ['demo', 'the whole job on bundled data, in a minute or two'],
+      ['inspect model.pth', 'what a checkpoint holds'],
+      ['convert model.pth --out model', 'into TF.js weights, with a report of what matched'],
+      ['<command> --help', "a command's options and examples"],
+    ]);
   }
   try {
     await cli.parseAsync();

@@ -83,13 +83,13 @@ test('system error codes become words', () => {
   assert.equal(systemErrorLine(new Error('not a system error')), undefined);
 });
 
-test('every command has examples in its --help', () => {
-  for (const name of COMMANDS) {
-    const r = torchport(name, '--help');
+test('every command has examples in its --help, and so has torchport --help', () => {
+  for (const name of ['', ...COMMANDS]) {
+    const r = torchport(...(name ? [name, '--help'] : ['--help']));
     assert.equal(r.code, 0, name);
     const examples = r.stdout.split('\nExamples:\n')[1];
     assert.ok(examples, `${name} --help has no examples`);
-    for (const line of examples.trimEnd().split('\n')) assert.match(line, new RegExp(`^ {2}torchport ${name}( .*)? {2,}# \\S`), `${name}: ${line}`);
+    for (const line of examples.trimEnd().split('\n')) assert.match(line, new RegExp(`^ {2}torchport ${name || '\\S+'}( .*)? {2,}# \\S`), `${name}: ${line}`);
   }
 });
 
