@@ -11,11 +11,11 @@
 // is a gather of that band, a multiply and a sum (a batched matMul per RoI runs a naive loop on
 // wasm, several times slower). Gradients flow into the features on every backend (no
 // CropAndResize/GatherNd gradient needed).
-// On wasm and cpu the same weights drive one host-computed op instead (roi-align-host.ts), which
-// keeps nothing but the weights for its backward.
+// On wasm and cpu, where that band would be large (stride-4 levels), one host-computed op runs
+// instead (roi-align-host.ts), which keeps nothing but its sample weights for the backward.
 import * as tf from '@tensorflow/tfjs-core';
 import { boxArea } from './boxes.js';
-import { hostRoIAlignActive, roiAlignHost, type LevelRoIs } from './roi-align-host.js';
+import { roiAlignHost, useHostRoIAlign, type LevelRoIs } from './roi-align-host.js';
 
 const f = Math.fround;
 
@@ -96,7 +96,7 @@ function bands(weights: Float32Array, rows: number, size: number): { starts: Int
  */
 export function roiAlign(feature: tf.Tensor4D, boxes: Float32Array, scale: number, opts: RoIAlignOptions): tf.Tensor4D {
   const n = boxes.length / 4;
-  if (!hostRoIAlignActive()) return roiAlignTensors(feature, boxes, scale, opts);
+  if (!useHostRoIAlign([feature], [n], opts.outputSize)) return roiAlignTensors(feature, boxes, scale, opts);
   const rois = { images: new Int32Array(n), boxes, outputRows: Int32Array.from({ length: n }, (_, i) => i), scale };
   return roiAlignHost([feature], [rois], n, opts);
 }
@@ -183,7 +183,10 @@ export function multiScaleRoIAlign(
   const levelsPerImage = boxesPerImage.map((boxes) =>
     kMin === kMax ? new Int32Array(boxes.length / 4) : assignLevels(boxes, kMin, kMax, opts.canonicalScale, opts.canonicalLevel),
   );
-  if (hostRoIAlignActive()) return roiAlignHost(features, levelRoIs(boxesPerImage, levelsPerImage, scales), levelsPerImage.reduce((n, l) => n + l.length, 0), opts);
+  const perLevel = levelRoIs(boxesPerImage, levelsPerImage, scales);
+  if (useHostRoIAlign(features, perLevel.map((l) => l.images.length), p)) {
+    return roiAlignHost(features, perLevel, levelsPerImage.reduce((n, l) => n + l.length, 0), opts);
+  }
   return tf.tidy(() => {
     const pieces: tf.Tensor4D[] = [];
     // position of each RoI (in the output order) inside the concatenation of pieces
