@@ -5,7 +5,9 @@
 // Run: node --import tsx bench/export.ts [rounds]
 // Targets: export time ≤ 1.5x torch.save's; peak RSS above the baseline (the process with its
 // modules loaded) ≤ 1.5x the file size.
-// Peak RSS is Linux's VmHWM after resetting it through /proc/self/clear_refs right before the work.
+// Peak RSS is Linux's VmHWM after resetting it through /proc/self/clear_refs right before the work,
+// measured on each process's first export / save (later ones reuse memory the earlier ones freed,
+// which would hide it); the timed runs follow it.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -20,12 +22,17 @@ const MB = (b: number): string => `${(b / 1e6).toFixed(1)} MB`;
 
 interface Measure { wall: number; cpu: number; rssAboveBaseline: number }
 
-/** One child process: `reps` timed exports (median), then one more with its peak RSS measured. */
+/** One child process: one export with its peak RSS measured, then `reps` timed exports (median). */
 const CHILD = `
 import { readFileSync, writeFileSync } from 'node:fs';
 import { exportStateDict } from ${JSON.stringify(join(ROOT, 'src', 'export', 'write.ts'))};
 const [dir, out, format, reps] = process.argv.slice(2);
 const kib = (field) => Number(new RegExp(field + ':\\\\s+(\\\\d+)').exec(readFileSync('/proc/self/status', 'utf8'))[1]);
+globalThis.gc();
+const base = kib('VmRSS');
+writeFileSync('/proc/self/clear_refs', '5');
+exportStateDict(dir, out, { format });
+const peak = kib('VmHWM');
 const wall = [], cpu = [];
 for (let i = 0; i < Number(reps); i++) {
   const t = performance.now(), c = process.cpuUsage();
@@ -34,11 +41,6 @@ for (let i = 0; i < Number(reps); i++) {
   const u = process.cpuUsage(c);
   cpu.push((u.user + u.system) / 1000);
 }
-globalThis.gc();
-const base = kib('VmRSS');
-writeFileSync('/proc/self/clear_refs', '5');
-exportStateDict(dir, out, { format });
-const peak = kib('VmHWM');
 const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 console.log(JSON.stringify({ wall: med(wall), cpu: med(cpu), rssAboveBaseline: (peak - base) * 1024 }));
 `;
