@@ -1,14 +1,15 @@
 // Benchmark (not a test): training configs/faster-rcnn_mobilenetv3-large-dli14-fpn_1x_coco.js
 // (d-li14 MobileNetV3-Large, 5-level FPN from stride 4, mmdetection anchors, RoIAlign over 4
 // levels) through `finetune` on wasm, next to its PyTorch twin (bench/seed_config_torch.py,
-// 1 thread, OpenBLAS) on the same synthetic images: seconds per iteration (median after the first)
-// and peak RSS, each configuration in a fresh process, at 320/640 and 800/1333, batch 1 and 2.
+// 1 thread, OpenBLAS) on the same synthetic images: seconds per iteration, wall clock and CPU time
+// of the process (medians after the first iteration; on a busy host the CPU time is the steadier
+// figure), and peak RSS, each configuration in a fresh process, at 320/640 and 800/1333, batch 1 and 2.
 //   nice -n 5 node --import tsx bench/seed-config.ts [--sizes 320,800] [--batches 1,2]
 //     [--iterations 4] [--sides torchport,torch] [--backend wasm]
 // Weights are drawn fresh (init_cfg dropped: the cost of a step does not depend on their values).
 // Only the ratios within one run mean anything on a shared host.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../src/config/load.js';
@@ -22,7 +23,7 @@ const arg = (name: string, fallback: string) => {
   return i > 0 ? process.argv[i + 1] : fallback;
 };
 
-interface Row { sPerIter: number; first: number; peakMB: number }
+interface Row { sPerIter: number; cpuPerIter: number; first: number; peakMB: number }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -38,6 +39,13 @@ async function child(): Promise<void> {
   mkdirSync(workDir, { recursive: true });
   const file = join(workDir, 'config.json');
   writeFileSync(file, JSON.stringify(config));
+  // wall clock and CPU time at the end of every iteration
+  const marks: Array<{ wall: number; cpu: number }> = [];
+  const mark = () => {
+    const u = process.cpuUsage();
+    marks.push({ wall: performance.now() / 1000, cpu: (u.user + u.system) / 1e6 });
+  };
+  let started = false;
   await finetune({
     config: file,
     data: arg('data', ''),
@@ -47,15 +55,21 @@ async function child(): Promise<void> {
       `data.batchSize=${batch}`, 'data.shuffle=false', 'trainCfg.maxEpochs=1',
       `model.transform.minSize=${size}`, `model.transform.maxSize=${MAX_SIZE[size]}`, 'optimizer.lr=0.001', 'paramScheduler=[]', 'logInterval=1',
     ],
-    info: (line) => process.stderr.write(`[torchport ${size} b${batch}] ${line}\n`),
-    progress: { iteration() {}, message() {}, close() {} },
+    info: (line) => {
+      process.stderr.write(`[torchport ${size} b${batch}] ${line}\n`);
+      // the preflight is the last line before the first iteration
+      if (!started && line.startsWith('preflight')) (started = true), mark();
+    },
+    progress: { iteration: mark, message() {}, close() {} },
     handleSigint: false,
   });
-  const log = readFileSync(join(workDir, 'train.log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-  const start = Date.parse(log[0].time);
-  const times = log.filter((r) => r.mode === 'train').map((r) => Date.parse(r.time));
-  const steps = times.map((t, i) => (t - (i === 0 ? start : times[i - 1])) / 1000);
-  const row: Row = { sPerIter: median(steps.slice(1)), first: steps[0], peakMB: process.resourceUsage().maxRSS / 1024 };
+  const steps = marks.slice(1).map((m, i) => ({ wall: m.wall - marks[i].wall, cpu: m.cpu - marks[i].cpu }));
+  const row: Row = {
+    sPerIter: median(steps.slice(1).map((s) => s.wall)),
+    cpuPerIter: median(steps.slice(1).map((s) => s.cpu)),
+    first: steps[0].wall,
+    peakMB: process.resourceUsage().maxRSS / 1024,
+  };
   console.log(JSON.stringify(row));
 }
 
@@ -87,8 +101,8 @@ async function main(): Promise<void> {
   }
   const out: string[] = [
     `training step, ${CONFIG}, backend ${arg('backend', 'wasm')}, ${iterations} iterations (median after the first), a fresh process per cell`,
-    '| min/max size | batch | torchport s/it | PyTorch s/it | time ratio | torchport peak RSS (MB) | PyTorch peak RSS (MB) | RSS ratio |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| min/max size | batch | torchport s/it | PyTorch s/it | ratio | torchport CPU s/it | PyTorch CPU s/it | ratio | torchport peak RSS (MB) | PyTorch peak RSS (MB) | ratio |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const size of sizes) {
     for (const batch of batches) {
@@ -100,7 +114,8 @@ async function main(): Promise<void> {
       const t = cell.torchport, p = cell.torch;
       const f = (r: Row | string | undefined, k: keyof Row, d: number) => (r === undefined ? '-' : typeof r === 'string' ? 'failed' : r[k].toFixed(d));
       const ratio = (k: keyof Row) => (typeof t === 'object' && typeof p === 'object' ? `${(t[k] / p[k]).toFixed(2)}x` : '-');
-      out.push(`| ${size}/${MAX_SIZE[size]} | ${batch} | ${f(t, 'sPerIter', 2)} | ${f(p, 'sPerIter', 2)} | ${ratio('sPerIter')} | ${f(t, 'peakMB', 0)} | ${f(p, 'peakMB', 0)} | ${ratio('peakMB')} |`);
+      const cells = (k: keyof Row, d: number) => `${f(t, k, d)} | ${f(p, k, d)} | ${ratio(k)}`;
+      out.push(`| ${size}/${MAX_SIZE[size]} | ${batch} | ${cells('sPerIter', 2)} | ${cells('cpuPerIter', 2)} | ${cells('peakMB', 0)} |`);
       for (const [side, r] of Object.entries(cell)) if (typeof r === 'string') out.push(`  ${side} ${size} batch ${batch} failed: ${r}`);
     }
   }

@@ -5,7 +5,7 @@
 # size and 3 ratios per level, MultiScaleRoIAlign over the 4 stride-4..32 levels, 2000/1000
 # proposals in training, SGD momentum 0.9, 1 thread. Weights random (the cost does not depend on them).
 # Usage: seed_config_torch.py DATA_DIR MIN_SIZE MAX_SIZE BATCH ITERATIONS. Prints one JSON line:
-# seconds per iteration (median after the first) and the peak RSS (VmHWM) in MB.
+# seconds per iteration, wall clock and CPU time (medians after the first), and the peak RSS (VmHWM) in MB.
 import json
 import sys
 import time
@@ -46,15 +46,16 @@ for m in features.modules():  # normEval: BatchNorm statistics fixed
         m.eval()
 params = [p for p in model.parameters() if p.requires_grad]
 opt = torch.optim.SGD(params, lr=0.001, momentum=0.9, weight_decay=1e-4)
-times = []
+times, cpu = [], []
 for it in range(iterations):
     xs, ts = zip(*[sample(images[(batch * it + k) % len(images)]) for k in range(batch)])
-    start = time.perf_counter()
+    start, start_cpu = time.perf_counter(), time.process_time()
     loss = sum(model(list(xs), list(ts)).values())
     opt.zero_grad()
     loss.backward()
     opt.step()
     times.append(time.perf_counter() - start)
-steady = sorted(times[1:]) if len(times) > 1 else times
+    cpu.append(time.process_time() - start_cpu)
+median = lambda xs: sorted(xs[1:])[(len(xs) - 1) // 2] if len(xs) > 1 else xs[0]
 peak = next(int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmHWM:')) / 1024
-print(json.dumps({'sPerIter': steady[len(steady) // 2], 'first': times[0], 'peakMB': peak, 'torch': torch.__version__}), flush=True)
+print(json.dumps({'sPerIter': median(times), 'cpuPerIter': median(cpu), 'first': times[0], 'peakMB': peak, 'torch': torch.__version__}), flush=True)
