@@ -15,6 +15,7 @@ const LOCAL_HEADER = 30;
 /** 1980-01-01, the earliest DOS date (torch writes no real time either). */
 const DOS_DATE = (1 << 5) | 1;
 const ZIP32_LIMIT = 0xffffffff;
+const CACHED = 1 << 20;
 
 interface Written {
   name: Buffer;
@@ -50,8 +51,12 @@ function record(sink: FileSink, name: string, size: number, fill: (write: (piece
   sink.write(h);
   let crc = 0;
   fill((piece) => {
-    crc = crc32(piece, crc);
-    sink.write(piece);
+    // 1 MB at a time: the write copies what the checksum has just brought into the cache.
+    for (let at = 0; at < piece.length; at += CACHED) {
+      const part = piece.subarray(at, at + CACHED);
+      crc = crc32(part, crc);
+      sink.write(part);
+    }
   });
   const crcBytes = Buffer.alloc(4);
   crcBytes.writeUInt32LE(crc);
