@@ -11,6 +11,7 @@ import { datasets } from '../data/datasets.js';
 import { transforms } from '../data/transforms.js';
 import type { ConfigDict } from './merge.js';
 import { optimizers } from './optimizers.js';
+import { commandLineFlag } from './overrides.js';
 import { schedulers } from './schedulers.js';
 import {
   type Schema,
@@ -136,9 +137,12 @@ export const CONFIG_SCHEMA: Schema = obj({
   description: optional(any()),
 });
 
-function problemsError(problems: SchemaProblem[], file?: string): InputError {
-  const lines = problems.map((p) => `${p.path}: ${p.message}`);
-  return new InputError(lines.length === 1 ? lines[0] : `${lines.length} problems:\n  ${lines.join('\n  ')}`, file);
+/** One line per problem; a value the command line set names its flag, and the file only when some problem is in it. */
+function problemsError(problems: SchemaProblem[], config: ConfigDict, file?: string): InputError {
+  const flags = problems.map((p) => commandLineFlag(config, p.path));
+  const lines = problems.map((p, i) => `${flags[i] ? `${flags[i]} ` : ''}${p.path}: ${p.message}`);
+  const inFile = flags.some((f) => f === undefined);
+  return new InputError(lines.length === 1 ? lines[0] : `${lines.length} problems:\n  ${lines.join('\n  ')}`, inFile ? file : undefined);
 }
 
 /** Looks a `type` up; unknown names become a problem at `path` with the registry's own hint. */
@@ -166,7 +170,7 @@ function checkTyped<T extends { schema: Schema }>(registry: Registry<T>, value: 
  */
 export function validateConfig(config: ConfigDict, file?: string): TrainConfig {
   const problems = checkSchema(config, CONFIG_SCHEMA);
-  if (problems.length > 0) throw problemsError(problems, file);
+  if (problems.length > 0) throw problemsError(problems, config, file);
   const cfg = config as unknown as TrainConfig;
   checkTyped(optimizers, cfg.optimizer, 'optimizer', problems);
   cfg.paramScheduler.forEach((s, i) => checkTyped(schedulers, s, `paramScheduler.${i}`, problems));
@@ -192,7 +196,7 @@ export function validateConfig(config: ConfigDict, file?: string): TrainConfig {
   if (cfg.model.transform.maxSize < cfg.model.transform.minSize) {
     problems.push({ path: 'model.transform.maxSize', message: `must be >= minSize (${cfg.model.transform.minSize}), got ${cfg.model.transform.maxSize}` });
   }
-  if (problems.length > 0) throw problemsError(problems, file);
+  if (problems.length > 0) throw problemsError(problems, config, file);
   return cfg;
 }
 

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -109,25 +111,45 @@ test('the shipped configs load, validate and build; --data and --cfg-options app
   }
 });
 
-test('validation errors name the key path and what is allowed', async () => {
-  const bad = async (opts: string[]): Promise<string> => {
-    const l = await loadConfig(DEMO, { cfgOptions: opts });
+test('validation errors name the key path and what is allowed; a value the command line set names its flag, not the file', async () => {
+  const bad = async (opts: string[], more: { data?: string; workDir?: string } = {}): Promise<string> => {
+    const l = await loadConfig(DEMO, { cfgOptions: opts, ...more });
     try {
-      validateConfig(l.config);
+      validateConfig(l.config, l.file);
     } catch (e) {
       return (e as Error).message;
     }
     return 'no error';
   };
-  assert.equal(await bad(['optimizer.lr=-1']), 'optimizer.lr: expected a number > 0, got -1');
-  assert.equal(await bad(['backend=gpu']), 'backend: expected one of "auto", "tensorflow", "webgpu", "wasm", "cpu", got "gpu"');
-  assert.equal(await bad(['model.neck.outChanels=128']), "model.neck.outChanels: unknown key (did you mean 'outChannels'?); allowed: type, inChannels, outChannels, numOuts, extra, reluBeforeExtraConvs");
-  assert.equal(await bad(['data.train.pipeline.0.prob=2']), 'data.train.pipeline.0.prob: expected a number >= 0 and <= 1, got 2');
+  assert.equal(await bad(['optimizer.lr=-1']), '--cfg-options optimizer.lr: expected a number > 0, got -1');
+  assert.equal(await bad(['backend=gpu']), '--cfg-options backend: expected one of "auto", "tensorflow", "webgpu", "wasm", "cpu", got "gpu"');
+  assert.equal(await bad(['model.neck.outChanels=128']), "--cfg-options model.neck.outChanels: unknown key (did you mean 'outChannels'?); allowed: type, inChannels, outChannels, numOuts, extra, reluBeforeExtraConvs");
+  assert.equal(await bad(['data.train.pipeline.0.prob=2']), '--cfg-options data.train.pipeline.0.prob: expected a number >= 0 and <= 1, got 2');
   assert.equal(
     await bad(['paramScheduler.0.type=LinearLr']),
-    "paramScheduler.0.type: unknown scheduler 'LinearLr'. Did you mean 'LinearLR'? Registered: CosineAnnealingLR, LinearLR, MultiStepLR, StepLR. To add one, call register('LinearLr', ...) on the scheduler registry in a module listed in the config's customImports.",
+    "--cfg-options paramScheduler.0.type: unknown scheduler 'LinearLr'. Did you mean 'LinearLR'? Registered: CosineAnnealingLR, LinearLR, MultiStepLR, StepLR. To add one, call register('LinearLr', ...) on the scheduler registry in a module listed in the config's customImports.",
   );
-  assert.match(await bad(['trainCfg.maxEpochs=0', 'seed=1.5']), /^2 problems:\n {2}trainCfg\.maxEpochs: expected an integer >= 1, got 0\n {2}seed: expected an integer >= 0, got 1\.5$/);
+  // an object set on the command line owns the keys below it
+  assert.equal(await bad(['optimizer={"type": "SGD", "lr": "x"}']), '--cfg-options optimizer.lr: expected a number > 0, got "x"');
+  assert.equal(await bad([], { workDir: '' }), '--work-dir workDir: expected a non-empty string, got ""');
+  assert.match(await bad(['trainCfg.maxEpochs=0', 'seed=1.5']), /^2 problems:\n {2}--cfg-options trainCfg\.maxEpochs: expected an integer >= 1, or one of null, got 0\n {2}--cfg-options seed: expected an integer >= 0, got 1\.5$/);
+  // the same wrong value written in a config file names the file
+  const l = await loadConfig(DEMO);
+  (l.config.optimizer as Record<string, unknown>).lr = -1;
+  assert.throws(() => validateConfig(l.config, l.file), { message: `${DEMO}: optimizer.lr: expected a number > 0, got -1` });
+});
+
+test('config files: a directory, a JS syntax error and a JSON syntax error give the place', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'torchport-config-'));
+  try {
+    await assert.rejects(loadConfig(dir), { message: `${dir}: is a directory, not a config file (.js, .mjs, .cjs or .json)` });
+    writeFileSync(join(dir, 'bad.js'), 'export default {\n  a: 1,\n  b: 2 3,\n};\n');
+    await assert.rejects(loadConfig(join(dir, 'bad.js')), { message: `${join(dir, 'bad.js')}:3:8: syntax error: Unexpected number` });
+    writeFileSync(join(dir, 'bad.json'), '{\n  "a": 1,\n  "b": 2 3\n}\n');
+    await assert.rejects(loadConfig(join(dir, 'bad.json')), { message: `${join(dir, 'bad.json')}:3:10: not valid JSON: Expected ',' or '}' after property value` });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('an unknown backbone says what is registered, the closest name, and how to register', async () => {
