@@ -117,6 +117,8 @@ export const CONFIG_SCHEMA: Schema = obj({
     train: datasetSchema,
     val: datasetSchema,
     batchSize: int({ min: 1 }),
+    microBatch: optional(union(int({ min: 1 }), literal(null))),
+    allowInexactMicroBatch: optional(bool()),
     valBatchSize: int({ min: 1 }),
     shuffle: bool(),
     prefetch: int({ min: 0, max: 64 }),
@@ -192,6 +194,10 @@ export function validateConfig(config: ConfigDict, file?: string): TrainConfig {
       path: 'trainCfg.maxIters',
       message: `${maxIters}, but trainCfg.maxEpochs is ${maxEpochs}: set one of them to null (\`finetune --epochs N\` / \`--max-iters N\` do that)`,
     });
+  }
+  const { microBatch, batchSize } = cfg.data;
+  if (typeof microBatch === 'number' && microBatch > batchSize) {
+    problems.push({ path: 'data.microBatch', message: `must be <= data.batchSize (${batchSize}), got ${microBatch}` });
   }
   if (cfg.model.transform.maxSize < cfg.model.transform.minSize) {
     problems.push({ path: 'model.transform.maxSize', message: `must be >= minSize (${cfg.model.transform.minSize}), got ${cfg.model.transform.maxSize}` });
