@@ -91,7 +91,7 @@ test('micro-batch ranges: runs of k images, the last one shorter', () => {
   assert.throws(() => microBatchRanges(2, 0), /not a positive integer/);
 });
 
-test('running-statistics BatchNorm: micro-batches of 1 and of 2 give the whole batch\'s losses, gradients and samples', async () => {
+test('running-statistics BatchNorm: micro-batches of 1 and of 2 give the whole batch\'s losses, gradients and samples', async (t) => {
   const whole = await step(true);
   for (const k of [1, 2]) {
     const micro = await step(true, k);
@@ -102,14 +102,16 @@ test('running-statistics BatchNorm: micro-batches of 1 and of 2 give the whole b
       assert.ok(Math.abs(micro.terms[name] - v) <= 1e-5 * Math.abs(v) + 1e-7, `k=${k}: ${name} ${micro.terms[name]} vs ${v}`);
     }
     const err = gradientError(micro.grads, whole.grads);
+    t.diagnostic(`micro-batches of ${k}: gradient relative error ${err.toExponential(2)}`);
     assert.ok(err < 1e-5, `k=${k}: gradient relative error ${err}`);
   }
 });
 
-test('train-mode BatchNorm: micro-batches normalise over fewer images, so the gradients differ', async () => {
+test('train-mode BatchNorm: micro-batches normalise over fewer images, so the gradients differ', async (t) => {
   const whole = await step(false);
   const micro = await step(false, 1);
   const err = gradientError(micro.grads, whole.grads);
+  t.diagnostic(`train-mode BatchNorm, micro-batches of 1: gradient relative error ${err.toExponential(2)}`);
   assert.ok(err > 1e-3, `gradient relative error ${err}`);
   // each micro-batch's forward updates the running statistics once, as PyTorch's does
   assert.notDeepEqual(micro.stats, whole.stats);
