@@ -27,6 +27,8 @@ export interface StepShape {
   images: number;
   /** The padded input size `[H, W]`. */
   size: [number, number];
+  /** RoIs sampled per image (default: the RoI head's batchSizePerImage). */
+  roisPerImage?: number;
 }
 
 export interface MemoryEstimate {
@@ -76,7 +78,7 @@ export function estimateStepMemory(detector: FasterRCNN, shape: StepShape): Memo
   // RoIAlign and the box head: per sampled RoI, the pooled cells' taps and two fc layers
   const roiCfg = cfg.roiHead;
   const finest = levelStrides[Math.min(...roiCfg.featmapLevels)];
-  const roi = roiCfg.batchSizePerImage * (((ROI_FACTOR * 4) / finest) * roiCfg.outputSize ** 2 * channels + 4 * roiCfg.representationSize);
+  const roi = (shape.roisPerImage ?? roiCfg.batchSizePerImage) * (((ROI_FACTOR * 4) / finest) * roiCfg.outputSize ** 2 * channels + 4 * roiCfg.representationSize);
   const params = detector.specs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0);
   const activations = backbone + fpn + rpn;
   const roiPhase = TAPE_FACTOR * activations + roi;

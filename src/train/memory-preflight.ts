@@ -77,8 +77,8 @@ export function whatFits(s: MemorySetting): string {
   const limit = memoryLimit(s.backend, s.freeBytes);
   const { batchSize: batch, transform } = s;
   if (!limit) return `lower data.batchSize (now ${batch}) or model.transform.minSize/maxSize (now ${transform.minSize}/${transform.maxSize})`;
-  const fitsAt = (images: number, t: MemorySetting['transform'], perPass = images) =>
-    estimateStepMemory(s.detector, { images: perPass, size: worstCaseSize(t, images) }).bytes <= limit.bytes;
+  const fitsAt = (images: number, t: MemorySetting['transform'], perPass = images, roisPerImage?: number) =>
+    estimateStepMemory(s.detector, { images: perPass, size: worstCaseSize(t, images), roisPerImage }).bytes <= limit.bytes;
   const options: string[] = [];
   const k = largest(batch - 1, (m) => fitsAt(batch, transform, m));
   if (k > 0) options.push(`data.microBatch: ${k}${s.batchStatistics ? ' with data.allowInexactMicroBatch: true (BatchNorm in train mode)' : ''}`);
@@ -88,6 +88,11 @@ export function whatFits(s: MemorySetting): string {
   const scaled = (m: number): MemorySetting['transform'] => ({ ...transform, minSize: m, maxSize: Math.round((m * transform.maxSize) / transform.minSize) });
   const m = largest(Math.floor((transform.minSize - 1) / step), (i) => fitsAt(batch, scaled(i * step))) * step;
   if (m > 0) options.push(`model.transform.minSize/maxSize: ${m}/${scaled(m).maxSize}`);
+  // fewer sampled RoIs per image (halving): RoIAlign's buffers follow the RoIs, not the image
+  const counts: number[] = [];
+  for (let n = Math.floor(s.detector.config.roiHead.batchSizePerImage / 2); n >= 16; n = Math.floor(n / 2)) counts.push(n);
+  const rois = counts.find((n) => fitsAt(batch, transform, batch, n));
+  if (rois) options.push(`model.roiHead.batchSizePerImage: ${rois}`);
   return options.length > 0 ? `what fits: ${options.join(', or ')}` : 'nothing this estimate knows of fits: use a machine with more memory';
 }
 

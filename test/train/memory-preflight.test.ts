@@ -70,7 +70,7 @@ test('BatchNorm in train mode: no automatic micro-batching, one line with the es
     assert.equal(
       err.message,
       'data.batchSize: a training step of 2 images padded to 640x640 needs about 5.4 GB on wasm, more than the 4.0 GB wasm heap; ' +
-        'what fits: data.microBatch: 1 with data.allowInexactMicroBatch: true (BatchNorm in train mode), or data.batchSize: 1',
+        'what fits: data.microBatch: 1 with data.allowInexactMicroBatch: true (BatchNorm in train mode), or data.batchSize: 1, or model.roiHead.batchSizePerImage: 256',
     );
     return true;
   });
@@ -102,7 +102,10 @@ test('data.microBatch above data.batchSize is a config error naming the key', as
 });
 
 test('the out-of-memory advice comes from the same estimate', () => {
-  assert.equal(whatFits(setting(small)), 'what fits: data.microBatch: 1, or data.batchSize: 1');
+  assert.equal(whatFits(setting(small)), 'what fits: data.microBatch: 1, or data.batchSize: 1, or model.roiHead.batchSizePerImage: 256');
+  // one image in 2 GB: RoIAlign's buffers follow the RoIs, so fewer RoIs fit and smaller images do not
+  assert.equal(whatFits(setting(small, { batchSize: 1, freeBytes: 2 * GB })), 'what fits: model.roiHead.batchSizePerImage: 256');
+  assert.equal(whatFits(setting(small, { batchSize: 1, freeBytes: 0.3 * GB })), 'nothing this estimate knows of fits: use a machine with more memory');
   assert.equal(whatFits(setting(small, { backend: 'webgpu' })), 'lower data.batchSize (now 2) or model.transform.minSize/maxSize (now 320/640)');
 });
 
