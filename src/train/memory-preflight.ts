@@ -61,7 +61,7 @@ export function planMemory(s: MemorySetting): MemoryPlan {
   if (s.microBatch) return { line: `memory: about ${formatBytes(need(batch))} per step (${shape}), more than ${limit!.what}; whole batches as data.microBatch says` };
   const k = largest(batch - 1, fits);
   if (k > 0 && (!s.batchStatistics || s.allowInexactMicroBatch)) {
-    return { microBatch: k, line: `memory: ${shape} need about ${formatBytes(need(batch))}, more than ${limit!.what}: micro-batches of ${k} (about ${formatBytes(need(k))}), same gradients` };
+    return { microBatch: k, line: `memory: ${shape} need about ${formatBytes(need(batch))}, more than ${limit!.what}: micro-batches of ${k} (about ${formatBytes(need(k))}), ${s.batchStatistics ? 'BatchNorm over each (data.allowInexactMicroBatch)' : 'same gradients'}` };
   }
   throw new InputError(`data.batchSize: ${tooLarge(s, shape, need(batch))}`, s.file);
 }
