@@ -67,6 +67,17 @@ export function commandLineFlag(config: ConfigDict, path: string): string | unde
   return undefined;
 }
 
+/**
+ * Where the keys under `prefix` came from, for a message about them as a whole (the model built
+ * from them): the file, and the command-line keys that changed some of them.
+ */
+export function sourceOf(config: ConfigDict, prefix: string, file: string): string {
+  const set = [...(commandLineKeys.get(config) ?? [])].filter(([key]) => key === prefix || key.startsWith(`${prefix}.`) || prefix.startsWith(`${key}.`));
+  if (set.length === 0) return file;
+  const flags = [...new Set(set.map(([, flag]) => flag))];
+  return `${file} with ${flags.map((flag) => `${flag} ${set.filter(([, f]) => f === flag).map(([key]) => key).join(' ')}`).join(', ')}`;
+}
+
 /** Splits `key=value` strings into pairs (the value keeps any further `=`). */
 export function parseOverrides(options: readonly string[]): [string, unknown][] {
   return options.map((opt) => {

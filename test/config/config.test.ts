@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../src/config/load.js';
 import { mergeConfig } from '../../src/config/merge.js';
 import { checkModel } from '../../src/config/model.js';
-import { applyOverrides, parseOverrideValue, parseOverrides } from '../../src/config/overrides.js';
+import { applyOverrides, parseOverrideValue, parseOverrides, sourceOf } from '../../src/config/overrides.js';
 import { validateConfig } from '../../src/config/validate.js';
 import { resolveWeightSources } from '../../src/config/weights.js';
 import { LabelMap } from '../../src/data/coco.js';
@@ -137,6 +137,16 @@ test('validation errors name the key path and what is allowed; a value the comma
   const l = await loadConfig(DEMO);
   (l.config.optimizer as Record<string, unknown>).lr = -1;
   assert.throws(() => validateConfig(l.config, l.file), { message: `${DEMO}: optimizer.lr: expected a number > 0, got -1` });
+});
+
+test('a problem with the model built from the config names the file and the --cfg-options that changed the model', async () => {
+  const l = await loadConfig(DEMO, { cfgOptions: ['model.backbone.widthMult=abc', 'model.neck.outChannels=32', 'seed=3'], data: 'd' });
+  assert.equal(sourceOf(l.config, 'model', l.file), `${DEMO} with --cfg-options model.backbone.widthMult model.neck.outChannels`);
+  assert.equal(sourceOf(l.config, 'data', l.file), `${DEMO} with --data data.root`);
+  assert.equal(sourceOf(l.config, 'optimizer', l.file), DEMO);
+  await assert.rejects(checkModel(validateConfig(l.config, l.file), SHAPES, sourceOf(l.config, 'model', l.file)), {
+    message: `${DEMO} with --cfg-options model.backbone.widthMult model.neck.outChannels: model: mobilenetv3_large: widthMult must be a positive number, got abc`,
+  });
 });
 
 test('config files: a directory, a JS syntax error and a JSON syntax error give the place', async () => {

@@ -38,6 +38,7 @@ const command: CommandModule<object, EvalArgs> = {
     const { loadConfig } = await import('../../config/load.js');
     const { validateConfig } = await import('../../config/validate.js');
     const { checkModel } = await import('../../config/model.js');
+    const { sourceOf } = await import('../../config/overrides.js');
     const { datasets } = await import('../../data/datasets.js');
     const { evaluateDataset } = await import('../../eval/evaluate.js');
     const { formatSummary, writeMetrics } = await import('../../eval/metrics.js');
@@ -55,7 +56,7 @@ const command: CommandModule<object, EvalArgs> = {
     const backend = await selectBackend(cfg.backend);
     process.stderr.write(`backend: ${backend.name} (${backend.detail})\n`);
     const dataset = await datasets.get(cfg.data.val.type).load(cfg.data.val, { root: cfg.data.root, skipBad: cfg.data.skipBad, split: 'val' });
-    const { detector } = await checkModel(cfg, dataset.labels, loaded.file);
+    const { detector } = await checkModel(cfg, dataset.labels, sourceOf(loaded.config, 'model', loaded.file));
 
     const { readCheckpointWeights } = await import('../../train/checkpoint.js');
     const saved = readCheckpointWeights(argv.checkpoint);
