@@ -7,7 +7,7 @@ import { InputError, InternalError, systemErrorLine } from '../errors.js';
 import { closestName } from '../registry.js';
 import { withExamples } from './examples.js';
 import { report } from './report.js';
-import { rephraseUsageError, usageLine } from './usage-errors.js';
+import { notANumber, rephraseUsageError, usageLine } from './usage-errors.js';
 
 interface CommandEntry {
   name: string;
@@ -58,11 +58,15 @@ export async function main(argv: string[]): Promise<void> {
     .wrap(process.stdout.isTTY ? process.stdout.columns : null)
     .fail((msg, err) => {
       if (err) throw err;
-      // yargs keeps the running command's options on this instance (methods its typings leave out)
-      const y = cli as unknown as { getOptions(): { key: Record<string, unknown> }; getDemandedOptions(): Record<string, unknown> };
       const command = typeof module?.command === 'string' ? module.command : undefined;
-      throw new InputError(rephraseUsageError(msg, { argv, command, options: Object.keys(y.getOptions().key), required: Object.keys(y.getDemandedOptions()) }));
+      throw new InputError(rephraseUsageError(msg, { argv, command, options: Object.keys(internals().getOptions().key), required: Object.keys(internals().getDemandedOptions()) }));
+    })
+    .middleware((parsed) => {
+      const problem = notANumber(parsed, internals().getOptions().number, argv);
+      if (problem) throw new InputError(problem);
     });
+  // yargs keeps the running command's options on this instance (methods its typings leave out)
+  const internals = () => cli as unknown as { getOptions(): { key: Record<string, unknown>; number: string[] }; getDemandedOptions(): Record<string, unknown> };
   if (module) {
     cli = cli.command(module);
   } else {

@@ -48,3 +48,12 @@ export function rephraseUsageError(msg: string, ctx: UsageContext): string {
   else if ((m = /^Invalid values:\s+Argument: (\S+), Given: (.+), Choices: (.+)$/s.exec(msg))) text = `${flag(m[1])} must be one of ${m[3].replace(/"/g, '')}, got ${m[2]}`;
   return `${text}\nusage: ${usageLine(ctx)}`;
 }
+
+/** yargs reads `--train abc` as NaN: the first number option given a non-number, in words. */
+export function notANumber(parsed: Record<string, unknown>, numberOptions: string[], argv: string[]): string | undefined {
+  const key = numberOptions.find((k) => Number.isNaN(parsed[k]));
+  if (key === undefined) return undefined;
+  const at = argv.findIndex((a) => a === `--${key}` || a.startsWith(`--${key}=`));
+  const given = at < 0 ? undefined : argv[at].includes('=') ? argv[at].slice(argv[at].indexOf('=') + 1) : argv[at + 1];
+  return `--${key} expects a number${given === undefined ? '' : `, got '${given}'`}`;
+}

@@ -43,6 +43,19 @@ test("yargs' own messages: torchport's words, the command's usage line, exit 2",
   }
 });
 
+test('a number option given something else says so (yargs would pass NaN on)', () => {
+  const cases: Array<[string[], string]> = [
+    [['make-dataset', 'shapes', '--out', join(tmp, 'never'), '--train', 'abc'], "torchport: --train expects a number, got 'abc'\n"],
+    [['detect', 'det', 'a.png', '--score-threshold=high'], "torchport: --score-threshold expects a number, got 'high'\n"],
+  ];
+  for (const [args, message] of cases) {
+    const r = torchport(...args);
+    assert.equal(r.stderr, message, args.join(' '));
+    assert.equal(r.code, 2, args.join(' '));
+  }
+  assert.equal(existsSync(join(tmp, 'never')), false);
+});
+
 test('paths named for what they are: a config folder, a missing checkpoint folder, a file where a folder should be', () => {
   const file = join(tmp, 'a-file');
   writeFileSync(file, 'x');
