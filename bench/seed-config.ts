@@ -52,7 +52,8 @@ async function child(): Promise<void> {
     workDir,
     backend: arg('backend', 'wasm') as BackendRequest,
     cfgOptions: [
-      `data.batchSize=${batch}`, 'data.shuffle=false', 'trainCfg.maxEpochs=1',
+      // whole batches, as the PyTorch twin runs them, whatever the memory estimate says
+      `data.batchSize=${batch}`, `data.microBatch=${batch}`, 'data.shuffle=false', 'trainCfg.maxEpochs=1',
       `model.transform.minSize=${size}`, `model.transform.maxSize=${MAX_SIZE[size]}`, 'optimizer.lr=0.001', 'paramScheduler=[]', 'logInterval=1',
     ],
     info: (line) => {
