@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { setSimdGemm } from '../src/backend/kernels/simd_product.js';
+import { setSimdGemm } from '../src/backend/kernels/simd-product.js';
 import { selectBackend, type BackendRequest } from '../src/backend/select.js';
 import { decodeNpy } from '../src/checkpoint/npy.js';
 import { loadDetectorCheckpoint } from '../src/models/detectors/load.js';

@@ -6,7 +6,7 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../src/backend/select.js';
-import { backendMemory } from '../src/backend/kernels/wasm_heap.js';
+import { backendMemory } from '../src/backend/kernels/wasm-heap.js';
 import { loadConfig } from '../src/config/load.js';
 import { checkModel } from '../src/config/model.js';
 import { validateConfig } from '../src/config/validate.js';

@@ -94,5 +94,5 @@ export { backendStatus, type BackendStatus } from './backend/status.js';
 export { preflight, formatPreflight, type PreflightReport } from './backend/preflight.js';
 export { ensureGradients } from './backend/gradients.js';
 export { registerWasmKernels } from './backend/kernels/register.js';
-export { setSimdGemm, simdGemmActive } from './backend/kernels/simd_product.js';
+export { setSimdGemm, simdGemmActive } from './backend/kernels/simd-product.js';
 export { dense } from './backend/ops/dense.js';

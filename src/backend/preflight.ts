@@ -3,7 +3,7 @@
 // the step is retried) and every op tfjs has no gradient for.
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { bridgeToCpu } from './cpu_bridge.js';
+import { bridgeToCpu } from './cpu-bridge.js';
 import { ensureGradients } from './gradients.js';
 
 export interface PreflightReport {

@@ -10,7 +10,7 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { InputError } from '../errors.js';
 import { ensureGradients } from './gradients.js';
 import { registerWasmKernels } from './kernels/register.js';
-import { simdKernelsStatus } from './kernels/simd_product.js';
+import { simdKernelsStatus } from './kernels/simd-product.js';
 import { classifyNativeLoadError, NO_CUDA } from './status.js';
 import { useThreadedWasm } from './threads.js';
 import { formatAdapter, useWebGpu, WebGpuError } from './webgpu.js';

@@ -4,7 +4,7 @@
 // machine, not a defect: it becomes one line with the heap size reached and what would fit.
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
-import { backendMemory } from '../backend/kernels/wasm_heap.js';
+import { backendMemory } from '../backend/kernels/wasm-heap.js';
 import { InputError } from '../errors.js';
 
 const OUT_OF_MEMORY = /memory access out of bounds|Cannot enlarge memory|Aborted\(OOM\)|out of memory|Array buffer allocation failed/i;

@@ -1,5 +1,5 @@
 // Stands in for @tensorflow/tfjs-node-gpu (which cannot be installed here) in
-// select_preflight.test.ts: a 'tensorflow' backend running the cpu backend's kernels, whose
+// select-preflight.test.ts: a 'tensorflow' backend running the cpu backend's kernels, whose
 // isUsingGpuDevice, the flag tfjs-node's backend sets from TensorFlow's device list, is
 // FAKE_TF_GPU === '1'.
 import * as tf from '@tensorflow/tfjs-core';

@@ -1,22 +1,22 @@
 // Registers torchport's wasm kernels: the gradients stock tfjs-backend-wasm lacks, and faster
 // replacements for kernels it has but runs slowly. Idempotent.
 import * as tf from '@tensorflow/tfjs-core';
-import { tilingAvgPoolGrad } from './avg_pool_grad.js';
-import { explicitTransposeMatMul } from './batch_matmul.js';
-import { conv2dBackpropFilterKernel } from './conv2d_backprop_filter.js';
-import { conv2dBackpropInputKernel } from './conv2d_backprop_input.js';
-import { depthwiseBackpropFilterKernel } from './depthwise_backprop_filter.js';
-import { depthwiseBackpropInputKernel } from './depthwise_backprop_input.js';
+import { tilingAvgPoolGrad } from './avg-pool-grad.js';
+import { explicitTransposeMatMul } from './batch-matmul.js';
+import { conv2dBackpropFilterKernel } from './conv2d-backprop-filter.js';
+import { conv2dBackpropInputKernel } from './conv2d-backprop-input.js';
+import { depthwiseBackpropFilterKernel } from './depthwise-backprop-filter.js';
+import { depthwiseBackpropInputKernel } from './depthwise-backprop-input.js';
 import { rowGather } from './gather.js';
-import { hardSigmoidKernel, hardSwishKernel } from './hard_activations.js';
+import { hardSigmoidKernel, hardSwishKernel } from './hard-activations.js';
 import { poolMean, poolSum } from './reduce.js';
 import { leadingReverse } from './reverse.js';
 import { heapSlice, heapSplitV } from './slice.js';
-import { simdConv2D, simdFusedConv2D } from './simd_conv.js';
-import { simdDepthwise, simdFusedDepthwise } from './simd_depthwise.js';
-import { simdBatchMatMul, simdFusedMatMul } from './simd_matmul.js';
-import { sharingCast, sharingIdentity } from './share_data.js';
-import { unsortedSegmentSumKernel } from './unsorted_segment_sum.js';
+import { simdConv2D, simdFusedConv2D } from './simd-conv.js';
+import { simdDepthwise, simdFusedDepthwise } from './simd-depthwise.js';
+import { simdBatchMatMul, simdFusedMatMul } from './simd-matmul.js';
+import { sharingCast, sharingIdentity } from './share-data.js';
+import { unsortedSegmentSumKernel } from './unsorted-segment-sum.js';
 
 /**
  * Kernels of our own: the four stock wasm lacks, Conv2DBackpropInput, which it runs slowly, and

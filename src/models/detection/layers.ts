@@ -2,7 +2,7 @@
 // TF's 'same' pads asymmetrically for stride 2) and parameter names `<prefix>.weight/.bias`.
 // Bias and ReLU are fused into the conv / matMul (fewer kernels; gradients still flow).
 import * as tf from '@tensorflow/tfjs-core';
-import { simdGemmActive } from '../../backend/kernels/simd_product.js';
+import { simdGemmActive } from '../../backend/kernels/simd-product.js';
 import type { FoldCache } from '../layers/fold-cache.js';
 import { weight, type WeightMap } from '../layers/weights.js';
 

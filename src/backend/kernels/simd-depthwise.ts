@@ -6,8 +6,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { DEPTHWISE_CHANNEL_MULTIPLE, heapDepthwise } from '../simd/heap-depthwise.js';
 import { convolutionFastPaths, type ConvolutionAttrs } from './composite.js';
-import { simdEnabled } from './simd_product.js';
-import { backendMemory } from './wasm_heap.js';
+import { simdEnabled } from './simd-product.js';
+import { backendMemory } from './wasm-heap.js';
 
 function depthwise(backend: BackendWasm, x: tf.TensorInfo, filter: tf.TensorInfo, attrs: ConvolutionAttrs, bias: tf.TensorInfo | undefined, relu: boolean): tf.TensorInfo | undefined {
   if (!simdEnabled() || x.shape.length !== 4 || x.dtype !== 'float32' || filter.dtype !== 'float32' || attrs.dataFormat !== 'NHWC') return undefined;

@@ -1,10 +1,10 @@
-// BatchMatMul and _FusedMatMul on wasm: torchport's SIMD GEMM where it applies (simd_product.ts),
+// BatchMatMul and _FusedMatMul on wasm: torchport's SIMD GEMM where it applies (simd-product.ts),
 // the stock kernel otherwise.
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { swapLastTwo } from './batch_matmul.js';
+import { swapLastTwo } from './batch-matmul.js';
 import { handOver, withFastPath, wrapInputs } from './composite.js';
-import { simdProduct } from './simd_product.js';
+import { simdProduct } from './simd-product.js';
 
 export const simdBatchMatMul = withFastPath((args) => {
   const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };

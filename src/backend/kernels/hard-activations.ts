@@ -5,7 +5,7 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { HARD_SIGMOID, HARD_SWISH, hardActivation } from '../ops/hard-activations.js';
 import { hardActivationsModule } from '../simd/hard-activations-kernel.js';
 import { kernelOnHeap } from '../simd/relaxed-simd.js';
-import { backendMemory } from './wasm_heap.js';
+import { backendMemory } from './wasm-heap.js';
 
 type Pass = (x: number, y: number, vectors: number) => void;
 

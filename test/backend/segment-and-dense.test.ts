@@ -107,7 +107,7 @@ test('GatherV2 on wasm (row copies) matches cpu on every axis, with repeated ids
 test('a matMul whose right operand overflows the cache is summed over depth blocks on wasm, correctly', async () => {
   const rand = rng(17);
   // k * n just over 2^21 elements, m large enough for the direct order and for splitting: two
-  // depth blocks of 1024 (see batch_matmul.ts)
+  // depth blocks of 1024 (see batch-matmul.ts)
   const [m, k, n] = [1024, 2048, 1025];
   const a = randomValues(rand, m * k);
   const b = randomValues(rand, k * n);

@@ -1,4 +1,4 @@
-// Conv2D and FusedConv2D on wasm as products on torchport's SIMD GEMM (simd_product.ts). An NHWC
+// Conv2D and FusedConv2D on wasm as products on torchport's SIMD GEMM (simd-product.ts). An NHWC
 // input [N, H, W, Cin] under a 1x1 filter at stride 1 without padding is already a row-major
 // [N·H·W, Cin] matrix, and an HWIO filter is a [kh·kw·Cin, Cout] one. Other filters go through
 // im2col: the input patch under each output pixel, laid out in the filter's (ky, kx, c) order,
@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { convolutionFastPaths, type ConvolutionAttrs } from './composite.js';
 import { alignLine, HeapGemm } from '../simd/heap-gemm.js';
-import { backendGemm, gemmTakes, heapAddress, productByRows, simdProduct } from './simd_product.js';
+import { backendGemm, gemmTakes, heapAddress, productByRows, simdProduct } from './simd-product.js';
 
 /**
  * im2col is built a block of rows at a time, at most this many floats (4 MiB, cache-sized), and

@@ -8,7 +8,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { selectBackend } from '../../src/backend/select.js';
 import { ensureGradients } from '../../src/backend/gradients.js';
 import { createMobileNetV3 } from '../../src/models/backbones/mobilenetv3/index.js';
-import { canonicalWeights, npyTensor, relativeError, toNchw, toNhwc } from './mobilenetv3_fixtures.js';
+import { canonicalWeights, npyTensor, relativeError, toNchw, toNhwc } from './mobilenetv3-fixtures.js';
 
 const TOLERANCE = 1e-4;
 const ALL = Array.from({ length: 13 }, (_, i) => i);

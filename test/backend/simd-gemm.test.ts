@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { gemmSupported } from '../../src/backend/simd/heap-gemm.js';
-import { setSimdGemm } from '../../src/backend/kernels/simd_product.js';
+import { setSimdGemm } from '../../src/backend/kernels/simd-product.js';
 import { simdCallsTo } from '../../src/backend/simd/relaxed-simd.js';
 import { onBackend, pick, randomValues, relativeError, rng } from './helpers.js';
 

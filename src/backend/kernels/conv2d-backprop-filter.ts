@@ -1,12 +1,12 @@
 // dW[a,b,ci,co] = sum over n,i,j of xpad[n, i*s + a*d, j*s + b*d, ci] * dy[n,i,j,co].
 // Written as one forward conv2d with the roles swapped: Cin becomes the batch, N the channels, and
 // dy the (large) filter, dilated by the forward stride. 1x1 stride-1 convs are a plain GEMM.
-// Where torchport's SIMD GEMM runs, im2col(x)ᵀ · dy on it instead (simd_conv.ts).
+// Where torchport's SIMD GEMM runs, im2col(x)ᵀ · dy on it instead (simd-conv.ts).
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { compositeKernel } from './composite.js';
 import { convInfo, readWindow } from './geometry.js';
-import { simdConv2DBackpropFilter } from './simd_conv.js';
+import { simdConv2DBackpropFilter } from './simd-conv.js';
 
 export function conv2dBackpropFilter(x: tf.Tensor4D, dy: tf.Tensor4D, info: tf.backend_util.Conv2DInfo): tf.Tensor4D {
   const { filterHeight: kh, filterWidth: kw, inChannels: cin, outChannels: cout } = info;

@@ -9,7 +9,7 @@ import { createMobileNetV3, frozenStagesFromTrainableLayers, makeDivisible } fro
 import { backbones } from '../../src/models/backbones/registry.js';
 import { numel } from '../../src/models/layers/specs.js';
 import { InputError } from '../../src/errors.js';
-import { structure } from './mobilenetv3_fixtures.js';
+import { structure } from './mobilenetv3-fixtures.js';
 
 for (const s of structure()) {
   const label = `${s.family} ${s.variant} width ${s.widthMult}, ${s.numClasses} classes`;

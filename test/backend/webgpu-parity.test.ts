@@ -21,7 +21,7 @@ import { roiAlign } from '../../src/models/detection/roi-align.js';
 import { roiStage } from '../../src/train/detection/faster-rcnn-train.js';
 import { loadDetectorCheckpoint } from '../../src/models/detectors/load.js';
 import { assertClose, f32, FIXTURE, json, npy } from '../models/detection/helpers.js';
-import { canonicalWeights, npyTensor, toNchw, toNhwc } from '../models/mobilenetv3_fixtures.js';
+import { canonicalWeights, npyTensor, toNchw, toNhwc } from '../models/mobilenetv3-fixtures.js';
 import { randomValues, relativeError, rng } from './helpers.js';
 
 const status = (await backendStatus()).find((s) => s.backend === 'webgpu')!;

@@ -9,8 +9,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { alignLine, gemmSupported, heapGemm, HeapGemm, type HeapMatrix } from '../simd/heap-gemm.js';
 import { NR } from '../simd/gemm-kernel.js';
-import { PackedRightOperands } from './packed_right.js';
-import { backendMemory } from './wasm_heap.js';
+import { PackedRightOperands } from './packed-right.js';
+import { backendMemory } from './wasm-heap.js';
 
 /** Smaller products stay with XNNPACK: packing and call overhead would eat the gain. */
 const MIN_MULTIPLY_ADDS = 1 << 22;
