@@ -10,15 +10,15 @@ import { anchorsPerLocation, numLevels } from '../models/detection/anchors.js';
 /** Float32 copies of each activation the tape holds until the backward pass. */
 export const TAPE_FACTOR = 1;
 /** Float32 copies of each activation at the backward pass's peak (the tape, gradients, kernels' scratch). */
-export const BACKWARD_FACTOR = 3.9;
+export const BACKWARD_FACTOR = 2.3;
 /**
  * Float32 values per pooled RoI value (outputSize² x channels) at RoIAlign's peak when the finest
- * RoI level has stride 4: its gathered taps, row buffer and their gradients. Measured; the taps
- * follow the RoIs' sizes in feature pixels, so a coarser finest level takes proportionally fewer.
+ * RoI level has stride 4: the pooled values, their gradient and the box head's input. Measured;
+ * a coarser finest level takes proportionally fewer.
  */
-export const ROI_FACTOR = 90;
+export const ROI_FACTOR = 4;
 /** The runtime before any tensor: the wasm module, kernels' scratch buffers, the data pipeline. */
-export const FIXED_BYTES = 100 * 2 ** 20;
+export const FIXED_BYTES = 250 * 2 ** 20;
 /** The wasm heap is 32-bit: 4 GiB at most. */
 export const WASM_HEAP_BYTES = 4 * 2 ** 30;
 
