@@ -1,6 +1,6 @@
-// `npm run demo:web`: converts the bundled demo detector (fixtures/fasterrcnn/model.pth, a
-// reduced torchvision 320 detector trained on synthetic shapes), exports it as a GraphModel, writes
-// a sample image and serves the page on 127.0.0.1 (PORT, default 8080).
+// `npm run demo:web`: converts the detector `npm run demo` starts from (assets/demo-detector.pth, a
+// reduced torchvision 320 detector trained on synthetic crosses, rings and diamonds), exports it as
+// a GraphModel, writes a sample image and serves the page on 127.0.0.1 (PORT, default 8080).
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { selectBackend } from '../../src/backend/select.js';
@@ -8,13 +8,14 @@ import { exportGraphModel } from '../../src/export/graph-model/index.js';
 import { decodeNpy } from '../../src/checkpoint/npy.js';
 import { encodePng } from '../../src/io/image.js';
 import { convertCheckpoint } from '../../src/models/convert.js';
+import { DEMO_CHECKPOINT } from '../../src/train/demo.js';
 import { readFileSync } from 'node:fs';
 import { startServer } from './serve.mjs';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const OUT = join(ROOT, 'torchport-demo', 'web');
 /** The shapes the demo detector was trained on, in label order. */
-export const DEMO_CLASSES = ['rectangle', 'ellipse', 'cross'];
+export const DEMO_CLASSES = ['cross', 'ring', 'diamond'];
 
 /** Converts and exports the demo detector and writes the sample; returns the folders. */
 export async function prepareDemo(out = OUT): Promise<{ model: string; sample: string }> {
@@ -22,7 +23,7 @@ export async function prepareDemo(out = OUT): Promise<{ model: string; sample: s
   const converted = join(out, 'converted');
   const model = join(out, 'graph-model');
   const sample = join(out, 'sample.png');
-  const result = await convertCheckpoint(join(ROOT, 'fixtures/fasterrcnn/model.pth'), converted, { model: 'fasterrcnn_mobilenet_v3_large_320_fpn' });
+  const result = await convertCheckpoint(DEMO_CHECKPOINT, converted, { model: 'fasterrcnn_mobilenet_v3_large_320_fpn' });
   if (!result.written) throw new Error('the demo checkpoint did not convert');
   await exportGraphModel(converted, model, { classNames: DEMO_CLASSES });
   const t = decodeNpy(readFileSync(join(ROOT, 'fixtures/fasterrcnn/image_1.npy')));
