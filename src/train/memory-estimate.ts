@@ -10,7 +10,7 @@ import { anchorsPerLocation, numLevels } from '../models/detection/anchors.js';
 /** Float32 copies of each activation the tape holds until the backward pass. */
 export const TAPE_FACTOR = 1;
 /** Float32 copies of each activation at the backward pass's peak (the tape, gradients, kernels' scratch). */
-export const BACKWARD_FACTOR = 2.3;
+export const BACKWARD_FACTOR = 2.4;
 /**
  * Float32 values per pooled RoI value (outputSize² x channels) at RoIAlign's peak when the finest
  * RoI level has stride 4: the pooled values, their gradient and the box head's input. Measured;
