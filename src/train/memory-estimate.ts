@@ -13,8 +13,9 @@ export const TAPE_FACTOR = 1;
 export const BACKWARD_FACTOR = 2.4;
 /**
  * Float32 values per pooled RoI value (outputSize² x channels) at RoIAlign's peak when the finest
- * RoI level has stride 4: the pooled values, their gradient and the box head's input. Measured;
- * a coarser finest level takes proportionally fewer.
+ * RoI level has stride 4: the pooled values, their gradient and the box head's input (counted, not
+ * measured: the backward pass was the peak of every step measured); a coarser finest level takes
+ * proportionally fewer.
  */
 export const ROI_FACTOR = 4;
 /** The runtime before any tensor: the wasm module, kernels' scratch buffers, the data pipeline. */
