@@ -1,15 +1,13 @@
 // `npm run demo:web`: converts the detector `npm run demo` starts from (assets/demo-detector.pth, a
 // reduced torchvision 320 detector trained on synthetic crosses, rings and diamonds), exports it as
-// a GraphModel, writes a sample image and serves the page on 127.0.0.1 (PORT, default 8080).
-import { writeFileSync } from 'node:fs';
+// a GraphModel, copies a sample image of those classes (assets/demo-sample.png) and serves the page
+// on 127.0.0.1 (PORT, default 8080).
+import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { selectBackend } from '../../src/backend/select.js';
 import { exportGraphModel } from '../../src/export/graph-model/index.js';
-import { decodeNpy } from '../../src/checkpoint/npy.js';
-import { encodePng } from '../../src/io/image.js';
 import { convertCheckpoint } from '../../src/models/convert.js';
 import { DEMO_CHECKPOINT } from '../../src/train/demo.js';
-import { readFileSync } from 'node:fs';
 import { startServer } from './serve.mjs';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -17,7 +15,7 @@ const OUT = join(ROOT, 'torchport-demo', 'web');
 /** The shapes the demo detector was trained on, in label order. */
 export const DEMO_CLASSES = ['cross', 'ring', 'diamond'];
 
-/** Converts and exports the demo detector and writes the sample; returns the folders. */
+/** Converts and exports the demo detector and copies the sample; returns the folders. */
 export async function prepareDemo(out = OUT): Promise<{ model: string; sample: string }> {
   await selectBackend('wasm');
   const converted = join(out, 'converted');
@@ -26,8 +24,7 @@ export async function prepareDemo(out = OUT): Promise<{ model: string; sample: s
   const result = await convertCheckpoint(DEMO_CHECKPOINT, converted, { model: 'fasterrcnn_mobilenet_v3_large_320_fpn' });
   if (!result.written) throw new Error('the demo checkpoint did not convert');
   await exportGraphModel(converted, model, { classNames: DEMO_CLASSES });
-  const t = decodeNpy(readFileSync(join(ROOT, 'fixtures/fasterrcnn/image_1.npy')));
-  writeFileSync(sample, await encodePng({ height: t.shape[0], width: t.shape[1], data: t.data as Uint8Array }));
+  copyFileSync(join(ROOT, 'assets', 'demo-sample.png'), sample);
   return { model, sample };
 }
 
