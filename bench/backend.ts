@@ -11,10 +11,10 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { selectBackend } from '../src/backend/select.js';
 import { createMobileNetV3 } from '../src/models/backbones/mobilenetv3/index.js';
-import { fasterrcnnMobileNetV3Large320FPN } from '../src/models/detection/config.js';
-import { createFasterRCNN } from '../src/models/detection/faster-rcnn.js';
-import { computeLosses } from '../src/train/detection/faster-rcnn-train.js';
-import { SeededRandom } from '../src/train/detection/random.js';
+import { fasterrcnnMobileNetV3Large320FPN } from '../src/models/faster-rcnn/config.js';
+import { createFasterRCNN } from '../src/models/faster-rcnn/faster-rcnn.js';
+import { computeLosses } from '../src/train/faster-rcnn/faster-rcnn-train.js';
+import { SeededRandom } from '../src/train/faster-rcnn/random.js';
 
 interface Timing { ms: number; min_ms: number; cpu_ms: number; runs: number; other_cores: number }
 type Step = () => void | Promise<void>;

@@ -10,7 +10,7 @@ import { backendMemory } from '../src/backend/kernels/wasm-heap.js';
 import { loadConfig } from '../src/config/load.js';
 import { checkModel } from '../src/config/model.js';
 import { validateConfig } from '../src/config/validate.js';
-import { detectorTrainable, detectorVariables } from '../src/train/detection/trainable.js';
+import { detectorTrainable, detectorVariables } from '../src/train/faster-rcnn/trainable.js';
 import { estimateStepMemory, worstCaseSize } from '../src/train/memory-estimate.js';
 import { stepGradients } from '../src/train/micro-batch.js';
 

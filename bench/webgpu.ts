@@ -14,10 +14,10 @@ import { ensureGradients } from '../src/backend/gradients.js';
 import { selectBackend } from '../src/backend/select.js';
 import { formatAdapter, useWebGpu } from '../src/backend/webgpu.js';
 import { createMobileNetV3 } from '../src/models/backbones/mobilenetv3/index.js';
-import { fasterrcnnMobileNetV3Large320FPN, fasterrcnnMobileNetV3LargeFPN } from '../src/models/detection/config.js';
-import { createFasterRCNN } from '../src/models/detection/faster-rcnn.js';
-import { computeLosses } from '../src/train/detection/faster-rcnn-train.js';
-import { SeededRandom } from '../src/train/detection/random.js';
+import { fasterrcnnMobileNetV3Large320FPN, fasterrcnnMobileNetV3LargeFPN } from '../src/models/faster-rcnn/config.js';
+import { createFasterRCNN } from '../src/models/faster-rcnn/faster-rcnn.js';
+import { computeLosses } from '../src/train/faster-rcnn/faster-rcnn-train.js';
+import { SeededRandom } from '../src/train/faster-rcnn/random.js';
 
 type Backend = 'webgpu' | 'wasm';
 type Step = () => Promise<void>;

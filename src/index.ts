@@ -48,8 +48,8 @@ export type { WeightMap } from './models/layers/weights.js';
 export { necks } from './models/necks/registry.js';
 export type { Neck, NeckBuilder } from './models/necks/types.js';
 export { detectors, type DetectorBuilder } from './models/detectors/registry.js';
-export { createFasterRCNN, type FasterRCNN } from './models/detection/faster-rcnn.js';
-export type { FasterRCNNConfig, BackboneConfig, FPNConfig, RPNConfig, RoIHeadConfig, TransformConfig } from './models/detection/config.js';
+export { createFasterRCNN, type FasterRCNN } from './models/faster-rcnn/faster-rcnn.js';
+export type { FasterRCNNConfig, BackboneConfig, FPNConfig, RPNConfig, RoIHeadConfig, TransformConfig } from './models/faster-rcnn/config.js';
 export { torchvisionDetectorConfig, DETECTOR_MODELS, type DetectorModelOptions } from './models/detectors/torchvision.js';
 
 // Detect: load a detector, run it on images, draw the boxes
@@ -75,9 +75,9 @@ export type { TrainableModel, BatchSource, LossOutput } from './train/types.js';
 export { Sgd, type SgdOptions } from './train/sgd.js';
 export { clipByGlobalNorm } from './train/clip.js';
 export { saveCheckpoint, loadCheckpoint, type TrainState } from './train/checkpoint.js';
-export { computeLosses, type DetectionBatch, type DetectionLosses, type LossOptions } from './train/detection/faster-rcnn-train.js';
-export { detectorTrainable, detectorVariables } from './train/detection/trainable.js';
-export { SeededRandom } from './train/detection/random.js';
+export { computeLosses, type DetectionBatch, type DetectionLosses, type LossOptions } from './train/faster-rcnn/faster-rcnn-train.js';
+export { detectorTrainable, detectorVariables } from './train/faster-rcnn/trainable.js';
+export { SeededRandom } from './train/faster-rcnn/random.js';
 
 // Export: back to PyTorch (.pth, .safetensors) or to a standalone TF.js GraphModel
 export { exportStateDict, STATE_DICT_FORMATS, type StateDictFormat, type ExportStateDictOptions } from './export/write.js';

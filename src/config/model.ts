@@ -5,8 +5,8 @@
 
 import { InputError } from '../errors.js';
 import type { LabelMap } from '../data/coco.js';
-import type { FasterRCNNConfig } from '../models/detection/config.js';
-import type { FasterRCNN } from '../models/detection/faster-rcnn.js';
+import type { FasterRCNNConfig } from '../models/faster-rcnn/config.js';
+import type { FasterRCNN } from '../models/faster-rcnn/faster-rcnn.js';
 import { RegistryError } from '../registry.js';
 import type { TrainConfig } from './types.js';
 import { detectorConfig } from './validate.js';

@@ -3,7 +3,7 @@
 // and `_base_`/`_delete_` keep mmdetection's spelling.
 
 import type { DataSection } from '../data/datasets.js';
-import type { BackboneConfig, FPNConfig, InitScheme, RPNConfig, RoIHeadConfig, TransformConfig } from '../models/detection/config.js';
+import type { BackboneConfig, FPNConfig, InitScheme, RPNConfig, RoIHeadConfig, TransformConfig } from '../models/faster-rcnn/config.js';
 
 /** `init_cfg: {type: 'Pretrained', checkpoint, prefix?}`: load a (sub-)checkpoint through the converter. */
 export interface PretrainedInit {

@@ -5,7 +5,7 @@
 // structure, which allocates no tensors.
 
 import { InputError } from '../errors.js';
-import type { FasterRCNNConfig } from '../models/detection/config.js';
+import type { FasterRCNNConfig } from '../models/faster-rcnn/config.js';
 import { RegistryError, type Registry } from '../registry.js';
 import { datasets } from '../data/datasets.js';
 import { transforms } from '../data/transforms.js';

@@ -2,7 +2,7 @@
 
 import { join } from 'node:path';
 import { InputError } from '../errors.js';
-import type { TransformConfig } from '../models/detection/config.js';
+import type { TransformConfig } from '../models/faster-rcnn/config.js';
 import { Registry } from '../registry.js';
 import { CocoDataset } from './dataset.js';
 import { DetectionLoader } from './loader.js';

@@ -3,8 +3,8 @@
 // arithmetic, pad the batch to a multiple of 32). Options left out take the model's `transform`.
 // Resizing reuses the detector's own transform code, so training sees what inference sees.
 
-import type { TransformConfig } from '../models/detection/config.js';
-import { normalizeAndResize } from '../models/detection/transform.js';
+import type { TransformConfig } from '../models/faster-rcnn/config.js';
+import { normalizeAndResize } from '../models/faster-rcnn/transform.js';
 import { Registry } from '../registry.js';
 import { flipHorizontal } from '../io/image.js';
 import { type Schema, int, num, obj, optional, tuple } from '../schema.js';

@@ -11,8 +11,8 @@ import { describeModel } from '../models/descriptions.js';
 import { readSourceRecord, type SourceRecord } from '../mapping/source-record.js';
 import type { ModelOptions } from '../mapping/types.js';
 import type { TorchTensor } from '../checkpoint/types.js';
-import type { FasterRCNNConfig } from '../models/detection/config.js';
-import { fasterRCNNLayout } from '../models/detection/specs.js';
+import type { FasterRCNNConfig } from '../models/faster-rcnn/config.js';
+import { fasterRCNNLayout } from '../models/faster-rcnn/specs.js';
 import type { ParamSpec } from '../mapping/params.js';
 
 /** One float32 weight of the folder: its TF.js shape, its values read from the shards on demand. */

@@ -1,7 +1,7 @@
 // Images as plain HWC arrays: decode/encode PNG and JPEG with sharp (imported lazily: it is a
 // native module and most commands never touch images), flips, and the bit of raster drawing the
 // synthetic dataset and detection overlays need. (Resizing as torchvision does it lives in
-// src/models/detection/transform.ts.)
+// src/models/faster-rcnn/transform.ts.)
 
 /** 8-bit RGB pixels, row-major HWC. */
 export interface RgbImage {

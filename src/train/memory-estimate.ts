@@ -4,8 +4,8 @@
 // over the sampled RoIs (on top of the tape), or the backward pass through the convolutions. Plus
 // weights, gradients, momentum and a gradient sum. The factors were calibrated against the wasm
 // heap size real steps reached (docs/training.md has the figures).
-import type { FasterRCNN } from '../models/detection/faster-rcnn.js';
-import { anchorsPerLocation, numLevels } from '../models/detection/anchors.js';
+import type { FasterRCNN } from '../models/faster-rcnn/faster-rcnn.js';
+import { anchorsPerLocation, numLevels } from '../models/faster-rcnn/anchors.js';
 
 /** Float32 copies of each activation the tape holds until the backward pass. */
 export const TAPE_FACTOR = 1;

@@ -3,7 +3,7 @@
 // gradients are the whole batch's, or one line with the estimate and what would fit, instead of
 // a crash in iteration 1. The same estimate gives an out-of-memory error its advice.
 import { freemem } from 'node:os';
-import type { FasterRCNN } from '../models/detection/faster-rcnn.js';
+import type { FasterRCNN } from '../models/faster-rcnn/faster-rcnn.js';
 import { InputError } from '../errors.js';
 import { WASM_HEAP_BYTES, estimateStepMemory, formatBytes, worstCaseSize } from './memory-estimate.js';
 

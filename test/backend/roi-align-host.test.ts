@@ -5,8 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import { roiAlignTensors } from '../../src/models/detection/roi-align.js';
-import { roiAlignHost } from '../../src/models/detection/roi-align-host.js';
+import { roiAlignTensors } from '../../src/models/faster-rcnn/roi-align.js';
+import { roiAlignHost } from '../../src/models/faster-rcnn/roi-align-host.js';
 import { randomValues, relativeError, rng } from './helpers.js';
 import { selectBackend } from '../../src/backend/select.js';
 

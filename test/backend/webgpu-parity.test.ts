@@ -16,11 +16,11 @@ import { selectBackend } from '../../src/backend/select.js';
 import { backendStatus } from '../../src/backend/status.js';
 import { createMobileNetV3 } from '../../src/models/backbones/mobilenetv3/index.js';
 import { decodeNpy } from '../../src/checkpoint/npy.js';
-import { createFasterRCNN } from '../../src/models/detection/faster-rcnn.js';
-import { roiAlign } from '../../src/models/detection/roi-align.js';
-import { roiStage } from '../../src/train/detection/faster-rcnn-train.js';
+import { createFasterRCNN } from '../../src/models/faster-rcnn/faster-rcnn.js';
+import { roiAlign } from '../../src/models/faster-rcnn/roi-align.js';
+import { roiStage } from '../../src/train/faster-rcnn/faster-rcnn-train.js';
 import { loadDetectorCheckpoint } from '../../src/models/detectors/load.js';
-import { assertClose, f32, FIXTURE, json, npy } from '../models/detection/helpers.js';
+import { assertClose, f32, FIXTURE, json, npy } from '../models/faster-rcnn/helpers.js';
 import { canonicalWeights, npyTensor, toNchw, toNhwc } from '../models/mobilenetv3-fixtures.js';
 import { randomValues, relativeError, rng } from './helpers.js';
 
@@ -165,7 +165,7 @@ test('the detector (reduced fasterrcnn_mobilenet_v3_large_320_fpn) on webgpu: th
 });
 
 // Gradients against wasm's: the cpu backend takes minutes for the detector's convolution gradients,
-// and wasm's equal torchvision's (test/models/detection/faster-rcnn-train.test.ts).
+// and wasm's equal torchvision's (test/models/faster-rcnn/faster-rcnn-train.test.ts).
 test("the detector's RoI losses on webgpu, given torchvision's proposals, equal torchvision's; their gradients equal wasm's", { skip }, async () => {
   const dir = new URL('../../fixtures/detection-losses/', import.meta.url);
   const expected = JSON.parse(readFileSync(new URL('expected.json', dir), 'utf8')) as {
@@ -214,8 +214,8 @@ test("the detector's RoI losses on webgpu, given torchvision's proposals, equal 
 
 test('a whole train-mode detector step on webgpu (proposals read before the tape) equals torchvision: the four losses and the updated running statistics', { skip }, async () => {
   await selectBackend('webgpu', { training: true });
-  const { detectorTrainable, detectorVariables } = await import('../../src/train/detection/trainable.js');
-  const { loadFixtureBatch, loadSamplingFixture } = await import('../models/detection/sampling-fixture.js');
+  const { detectorTrainable, detectorVariables } = await import('../../src/train/faster-rcnn/trainable.js');
+  const { loadFixtureBatch, loadSamplingFixture } = await import('../models/faster-rcnn/sampling-fixture.js');
   const dir = new URL('../../fixtures/detection-train/', import.meta.url);
   const expected = JSON.parse(readFileSync(new URL('expected.json', dir), 'utf8'));
   const fixture = loadSamplingFixture(new URL('model.pth', dir));

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { selectBackend } from '../../src/backend/select.js';
 import { decodeImage, encodePng } from '../../src/io/image.js';
-import { assertClose } from '../models/detection/helpers.js';
+import { assertClose } from '../models/faster-rcnn/helpers.js';
 import { loadFolder, runDetector, writeVariantFolder, type GraphDetections } from '../export/graph-model-helpers.js';
 import { exportGraphModel } from '../../src/export/graph-model/index.js';
 import { DEMO_CLASSES, prepareDemo } from '../../examples/browser/demo-web.js';

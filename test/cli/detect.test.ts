@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { encodeJpeg, encodePng } from '../../src/io/image.js';
 import { convertCheckpoint } from '../../src/models/convert.js';
-import { assertClose, f32, FIXTURE, npy } from '../models/detection/helpers.js';
+import { assertClose, f32, FIXTURE, npy } from '../models/faster-rcnn/helpers.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const work = mkdtempSync(join(tmpdir(), 'torchport-detect-folders-'));

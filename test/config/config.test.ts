@@ -248,7 +248,7 @@ test('init_cfg and load_from resolve to weight sources; a missing checkpoint nam
 });
 
 test("the torchvision 320 config restates exactly torchvision's settings (as the detector's own defaults hold them)", async () => {
-  const { fasterrcnnMobileNetV3Large320FPN } = await import('../../src/models/detection/config.js');
+  const { fasterrcnnMobileNetV3Large320FPN } = await import('../../src/models/faster-rcnn/config.js');
   const l = await loadConfig(join(repo, 'configs', 'faster-rcnn_mobilenetv3-large-320-fpn_1x_coco.js'));
   const { config } = await checkModel(validateConfig(l.config, l.file), SHAPES);
   const reference = fasterrcnnMobileNetV3Large320FPN({ numClasses: SHAPES.numClasses });

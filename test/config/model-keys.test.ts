@@ -12,8 +12,8 @@ import { checkModel } from '../../src/config/model.js';
 import { validateConfig } from '../../src/config/validate.js';
 import type { ModelSection } from '../../src/config/types.js';
 import { InputError } from '../../src/errors.js';
-import { computeLosses } from '../../src/train/detection/faster-rcnn-train.js';
-import { SeededRandom } from '../../src/train/detection/random.js';
+import { computeLosses } from '../../src/train/faster-rcnn/faster-rcnn-train.js';
+import { SeededRandom } from '../../src/train/faster-rcnn/random.js';
 
 await selectBackend('wasm');
 await ensureGradients();

@@ -7,7 +7,7 @@ import { CocoDataset } from '../../src/data/dataset.js';
 import { type DataBatch, DetectionLoader } from '../../src/data/loader.js';
 import { writeShapesDataset } from '../../src/data/shapes.js';
 import { DEFAULT_TRAIN_PIPELINE, buildPipeline } from '../../src/data/transforms.js';
-import type { TransformConfig } from '../../src/models/detection/config.js';
+import type { TransformConfig } from '../../src/models/faster-rcnn/config.js';
 
 let tmp = '';
 let ds: CocoDataset;

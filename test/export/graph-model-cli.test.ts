@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { selectBackend } from '../../src/backend/select.js';
 import { convertCheckpoint } from '../../src/models/convert.js';
-import { assertClose, FIXTURE, npy } from '../models/detection/helpers.js';
+import { assertClose, FIXTURE, npy } from '../models/faster-rcnn/helpers.js';
 import { exportGraphModel } from '../../src/export/graph-model/index.js';
 import { encodePng } from '../../src/io/image.js';
 import { loadFolder, nearest, runDetector, writeDli14Folder } from './graph-model-helpers.js';

@@ -15,9 +15,9 @@ import { selectBackend } from '../../src/backend/select.js';
 import { exportGraphModel } from '../../src/export/graph-model/index.js';
 import { decodeNpy } from '../../src/checkpoint/npy.js';
 import { convertCheckpoint } from '../../src/models/convert.js';
-import type { FasterRCNNConfig } from '../../src/models/detection/config.js';
+import type { FasterRCNNConfig } from '../../src/models/faster-rcnn/config.js';
 import { loadDetectorDir } from '../../src/models/detectors/load.js';
-import { assertClose, FIXTURE, json, npy } from '../models/detection/helpers.js';
+import { assertClose, FIXTURE, json, npy } from '../models/faster-rcnn/helpers.js';
 import { GOLDEN, loadFolder, nearest, runDetector, runRoiAlignGraph, writeDli14Folder, writeVariantFolder } from './graph-model-helpers.js';
 
 const expected = JSON.parse(readFileSync(join(GOLDEN, 'expected.json'), 'utf8'));

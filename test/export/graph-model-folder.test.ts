@@ -12,7 +12,7 @@ import { encodePng } from '../../src/io/image.js';
 import { readTfjsWeights, writeTfjsWeights } from '../../src/io/tfjs-weights.js';
 import { convertCheckpoint } from '../../src/models/convert.js';
 import { detectorFolderMetadata, loadDetectorDir } from '../../src/models/detectors/load.js';
-import { FIXTURE, npy } from '../models/detection/helpers.js';
+import { FIXTURE, npy } from '../models/faster-rcnn/helpers.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const work = mkdtempSync(join(tmpdir(), 'torchport-folder-'));

@@ -11,8 +11,8 @@ import { attr, GraphBuilder } from '../../src/export/graph-model/graph.js';
 import { Ops } from '../../src/export/graph-model/ops.js';
 import { roiAlignGraph } from '../../src/export/graph-model/roi-align.js';
 import { readTfjsWeights, writeTfjsWeights, type WeightArray } from '../../src/io/tfjs-weights.js';
-import type { FasterRCNNConfig } from '../../src/models/detection/config.js';
-import { createFasterRCNN } from '../../src/models/detection/faster-rcnn.js';
+import type { FasterRCNNConfig } from '../../src/models/faster-rcnn/config.js';
+import { createFasterRCNN } from '../../src/models/faster-rcnn/faster-rcnn.js';
 import { detectorFolderMetadata, loadDetectorDir } from '../../src/models/detectors/load.js';
 import { loadInitialWeights } from '../../src/train/init-weights.js';
 

@@ -14,7 +14,7 @@ import { InputError } from '../../src/errors.js';
 import { exportGraphModel, SUPPORTED_OPS, UnsupportedOpError } from '../../src/export/graph-model/index.js';
 import { readTfjsWeights, writeTfjsWeights } from '../../src/io/tfjs-weights.js';
 import { convertCheckpoint } from '../../src/models/convert.js';
-import { FIXTURE } from '../models/detection/helpers.js';
+import { FIXTURE } from '../models/faster-rcnn/helpers.js';
 import { writeVariantFolder } from './graph-model-helpers.js';
 import { GraphBuilder } from '../../src/export/graph-model/graph.js';
 import { backbones } from '../../src/models/backbones/registry.js';

@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { exportStateDict } from '../../src/export/write.js';
 import { convertCheckpoint } from '../../src/models/convert.js';
-import { createFasterRCNN } from '../../src/models/detection/faster-rcnn.js';
+import { createFasterRCNN } from '../../src/models/faster-rcnn/faster-rcnn.js';
 import { torchvisionDetectorConfig } from '../../src/models/detectors/torchvision.js';
 import type { WeightSource } from '../../src/config/weights.js';
 import { loadInitialWeights } from '../../src/train/init-weights.js';

@@ -12,7 +12,7 @@ import { loadConfig } from '../../src/config/load.js';
 import { detectorConfig, validateConfig } from '../../src/config/validate.js';
 import { detectForSources } from '../../src/models/map-checkpoint.js';
 import { createMobileNetV3 } from '../../src/models/backbones/mobilenetv3/index.js';
-import { createFasterRCNN } from '../../src/models/detection/faster-rcnn.js';
+import { createFasterRCNN } from '../../src/models/faster-rcnn/faster-rcnn.js';
 import { torchvisionDetectorConfig } from '../../src/models/detectors/torchvision.js';
 import type { WeightMap } from '../../src/models/layers/weights.js';
 

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { createFasterRCNN } from '../../src/models/detection/faster-rcnn.js';
+import { createFasterRCNN } from '../../src/models/faster-rcnn/faster-rcnn.js';
 import { torchvisionDetectorConfig } from '../../src/models/detectors/torchvision.js';
 import { loadDetectorCheckpoint } from '../../src/models/detectors/load.js';
 import { loadInitialWeights } from '../../src/train/init-weights.js';

@@ -1,9 +1,9 @@
 // A whole Faster R-CNN as one graph: image `[1, H, W, 3]` (RGB, 0-255, float32) in; `boxes`
 // `[N, 4]` (x1, y1, x2, y2 in input pixels), `scores` `[N]`, `labels` `[N]` (int32) out.
 import type { MobileNetV3 } from '../../models/backbones/mobilenetv3/index.js';
-import type { FasterRCNN } from '../../models/detection/faster-rcnn.js';
-import { neckInChannels } from '../../models/detection/specs.js';
-import { subWeights } from '../../models/detection/weights.js';
+import type { FasterRCNN } from '../../models/faster-rcnn/faster-rcnn.js';
+import { neckInChannels } from '../../models/faster-rcnn/specs.js';
+import { subWeights } from '../../models/faster-rcnn/weights.js';
 import type { WeightMap } from '../../models/layers/weights.js';
 import { fpnGraph } from './fpn.js';
 import { attr, GraphBuilder, UnsupportedOpError } from './graph.js';

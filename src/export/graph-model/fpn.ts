@@ -1,6 +1,6 @@
 // The FPN as a graph (src/models/necks/fpn.ts): laterals, top-down nearest upsampling to the
 // lateral's size (skipped where both levels have the same stride), output convs, extra levels.
-import type { FPNConfig } from '../../models/detection/config.js';
+import type { FPNConfig } from '../../models/faster-rcnn/config.js';
 import { fpnLayout } from '../../models/necks/fpn-specs.js';
 import type { Ops } from './ops.js';
 import type { GraphWeights } from './weights.js';

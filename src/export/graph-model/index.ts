@@ -9,7 +9,7 @@ import { readConvertedMetadata } from '../../models/convert.js';
 import { labelName } from '../../models/detectors/labels.js';
 import { loadDetectorDir } from '../../models/detectors/load.js';
 import { DETECTOR_MODELS } from '../../models/detectors/torchvision.js';
-import { classColumns } from '../../models/detection/specs.js';
+import { classColumns } from '../../models/faster-rcnn/specs.js';
 import { backboneGraph } from './backbone.js';
 import { detectorGraph, type BuiltGraph } from './detector.js';
 import { writeGraphModel } from './write.js';

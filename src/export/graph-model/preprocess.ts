@@ -1,9 +1,9 @@
-// The detector's own transform as a graph (src/models/detection/transform.ts): 0-255 RGB to
+// The detector's own transform as a graph (src/models/faster-rcnn/transform.ts): 0-255 RGB to
 // [0, 1], normalise, resize by the min/max-size rule (bilinear, half-pixel centres, as PyTorch's
 // align_corners=False), zero-pad to the size divisor. The resized size is floor(size * scale) of
 // the exact product, as torchvision computes it in double precision: the float32 product is
 // corrected with its rounding error (Dekker's two-product).
-import type { TransformConfig } from '../../models/detection/config.js';
+import type { TransformConfig } from '../../models/faster-rcnn/config.js';
 import type { Ops } from './ops.js';
 
 export interface Preprocessed {

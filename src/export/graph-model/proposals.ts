@@ -1,10 +1,10 @@
-// The RPN as a graph (src/models/detection/rpn.ts and anchors.ts): the head on every level, anchors
+// The RPN as a graph (src/models/faster-rcnn/rpn.ts and anchors.ts): the head on every level, anchors
 // from each level's size (torchvision: stride = padded size // feature size; mmdetection: the
 // configured stride), then torchvision's filter_proposals: per-level top-k by objectness, decode,
 // clip, drop small boxes, score threshold, NMS per level (the coordinate trick), best post-NMS top-n.
-import { anchorsPerLocation, cellAnchors } from '../../models/detection/anchors.js';
-import type { RPNConfig } from '../../models/detection/config.js';
-import { BBOX_XFORM_CLIP } from '../../models/detection/config.js';
+import { anchorsPerLocation, cellAnchors } from '../../models/faster-rcnn/anchors.js';
+import type { RPNConfig } from '../../models/faster-rcnn/config.js';
+import { BBOX_XFORM_CLIP } from '../../models/faster-rcnn/config.js';
 import type { Ops } from './ops.js';
 import type { GraphWeights } from './weights.js';
 

@@ -10,7 +10,7 @@
 //   RoI, is a P x P grid with the bin size as its step. So each RoI becomes one P x P crop per
 //   offset it samples (i < its grid rows, j < its grid columns), and SparseSegmentMean averages a
 //   RoI's crops: the mean over exactly gridH * gridW samples per bin, as torchvision divides.
-import type { RoIHeadConfig } from '../../models/detection/config.js';
+import type { RoIHeadConfig } from '../../models/faster-rcnn/config.js';
 import { attr } from './graph.js';
 import type { Ops } from './ops.js';
 

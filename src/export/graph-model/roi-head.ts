@@ -1,11 +1,11 @@
-// The box head and postprocess_detections as a graph (src/models/detection/roi-head.ts): fc6 on
+// The box head and postprocess_detections as a graph (src/models/faster-rcnn/roi-head.ts): fc6 on
 // the pooled RoIs (its kernel's rows reordered from PyTorch's NCHW flattening to NHWC, as
 // torchport's inference does), fc7, class scores and class-specific box deltas; then softmax,
 // decode, clip, drop the background column, score threshold, drop boxes under 0.01 px, NMS per
 // class, the best detectionsPerImg.
 import * as tf from '@tensorflow/tfjs-core';
-import type { RoIHeadConfig } from '../../models/detection/config.js';
-import { classColumns } from '../../models/detection/specs.js';
+import type { RoIHeadConfig } from '../../models/faster-rcnn/config.js';
+import { classColumns } from '../../models/faster-rcnn/specs.js';
 import type { Ops } from './ops.js';
 import { batchedNmsGraph, bigEnough, clipGraph, decodeGraph } from './proposals.js';
 import type { GraphWeights } from './weights.js';

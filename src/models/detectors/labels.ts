@@ -1,6 +1,6 @@
 // Human-readable names for detector labels.
-import type { FasterRCNNConfig } from '../detection/config.js';
-import { classColumns } from '../detection/specs.js';
+import type { FasterRCNNConfig } from '../faster-rcnn/config.js';
+import { classColumns } from '../faster-rcnn/specs.js';
 
 /** torchvision's COCO category names, indexed by label id (91 entries, 0 = background, 'N/A' gaps). */
 export const TORCHVISION_COCO_CATEGORIES: readonly string[] = [

@@ -1,7 +1,7 @@
 // Detectors by name: each builds a model from its config object.
 import { Registry } from '../../registry.js';
-import type { FasterRCNNConfig } from '../detection/config.js';
-import { createFasterRCNN, type FasterRCNN } from '../detection/faster-rcnn.js';
+import type { FasterRCNNConfig } from '../faster-rcnn/config.js';
+import { createFasterRCNN, type FasterRCNN } from '../faster-rcnn/faster-rcnn.js';
 
 export type DetectorBuilder = (config: FasterRCNNConfig) => FasterRCNN;
 

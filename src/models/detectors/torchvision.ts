@@ -7,8 +7,8 @@ import {
   fasterrcnnMobileNetV3LargeFPN,
   type FasterRCNNConfig,
   type TorchvisionFasterRCNNOptions,
-} from '../detection/config.js';
-import { fasterRCNNLayout } from '../detection/specs.js';
+} from '../faster-rcnn/config.js';
+import { fasterRCNNLayout } from '../faster-rcnn/specs.js';
 
 /** Options of a named detector: the builder's options plus the backbone's own (under `backbone`). */
 export interface DetectorModelOptions extends TorchvisionFasterRCNNOptions {

@@ -1,8 +1,8 @@
 // FPN parameter layout, without TF.js (the mapping engine reads specs without loading TF.js).
 // Parameters: `lateral.{i}`, `output.{i}`, `extra.{j}` (each `.weight` HWIO and `.bias`).
 import { InputError } from '../../errors.js';
-import type { FPNConfig } from '../detection/config.js';
-import { convSpecs } from '../detection/conv-specs.js';
+import type { FPNConfig } from '../faster-rcnn/config.js';
+import { convSpecs } from '../faster-rcnn/conv-specs.js';
 import type { ParamSpec } from '../../mapping/params.js';
 
 export interface FPNLayout {

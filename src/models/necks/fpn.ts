@@ -3,8 +3,8 @@
 // then extra levels (max-pool "pool" level, or mmdetection's stride-2 extra convs).
 // Parameters: see fpn-specs.ts.
 import * as tf from '@tensorflow/tfjs-core';
-import type { FPNConfig } from '../detection/config.js';
-import { conv } from '../detection/layers.js';
+import type { FPNConfig } from '../faster-rcnn/config.js';
+import { conv } from '../faster-rcnn/layers.js';
 import { fpnLayout } from './fpn-specs.js';
 import type { WeightMap } from '../layers/weights.js';
 import { resizeNearest, subsample2 } from './resample.js';

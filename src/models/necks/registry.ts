@@ -1,6 +1,6 @@
 // Necks by config `type`.
 import { Registry } from '../../registry.js';
-import type { FPNConfig } from '../detection/config.js';
+import type { FPNConfig } from '../faster-rcnn/config.js';
 import { createFPN } from './fpn.js';
 import type { NeckBuilder } from './types.js';
 

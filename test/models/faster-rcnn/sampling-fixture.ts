@@ -6,9 +6,9 @@ import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { decodeNpy } from '../../../src/checkpoint/npy.js';
 import type { WeightMap } from '../../../src/models/layers/weights.js';
-import { createFasterRCNN, type FasterRCNN } from '../../../src/models/detection/faster-rcnn.js';
+import { createFasterRCNN, type FasterRCNN } from '../../../src/models/faster-rcnn/faster-rcnn.js';
 import { loadDetectorCheckpoint } from '../../../src/models/detectors/load.js';
-import type { DetectionBatch } from '../../../src/train/detection/faster-rcnn-train.js';
+import type { DetectionBatch } from '../../../src/train/faster-rcnn/faster-rcnn-train.js';
 
 const LOSSES = new URL('../../../fixtures/detection-losses/', import.meta.url);
 

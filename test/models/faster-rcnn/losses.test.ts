@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../../../src/backend/select.js';
 import { ensureGradients } from '../../../src/backend/gradients.js';
-import { rpnLosses, roiLosses, smoothL1, bceWithLogits } from '../../../src/train/detection/losses.js';
+import { rpnLosses, roiLosses, smoothL1, bceWithLogits } from '../../../src/train/faster-rcnn/losses.js';
 
 await selectBackend('wasm');
 await ensureGradients();

@@ -1,9 +1,9 @@
 // Box utilities, box coder and anchors against torchvision goldens (fixtures/fasterrcnn/units.json).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { generateAnchors } from '../../../src/models/detection/anchors.js';
-import { decodeBoxes, encodeBoxes } from '../../../src/models/detection/box-coder.js';
-import { batchedNms, boxIou, clipBoxes, nms, removeSmallBoxes } from '../../../src/models/detection/boxes.js';
+import { generateAnchors } from '../../../src/models/faster-rcnn/anchors.js';
+import { decodeBoxes, encodeBoxes } from '../../../src/models/faster-rcnn/box-coder.js';
+import { batchedNms, boxIou, clipBoxes, nms, removeSmallBoxes } from '../../../src/models/faster-rcnn/boxes.js';
 import { assertClose, json } from './helpers.js';
 
 const units = json('units.json');

@@ -3,16 +3,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { boxIou } from '../../../src/models/detection/boxes.js';
-import { encodeBoxes } from '../../../src/models/detection/box-coder.js';
+import { boxIou } from '../../../src/models/faster-rcnn/boxes.js';
+import { encodeBoxes } from '../../../src/models/faster-rcnn/box-coder.js';
 import {
   BELOW_LOW_THRESHOLD,
   BETWEEN_THRESHOLDS,
   matchPredictions,
-} from '../../../src/train/detection/matcher.js';
-import { SeededRandom } from '../../../src/train/detection/random.js';
-import { sampleBalanced } from '../../../src/train/detection/sampler.js';
-import { assignAnchorTargets, sampleRoITargets } from '../../../src/train/detection/targets.js';
+} from '../../../src/train/faster-rcnn/matcher.js';
+import { SeededRandom } from '../../../src/train/faster-rcnn/random.js';
+import { sampleBalanced } from '../../../src/train/faster-rcnn/sampler.js';
+import { assignAnchorTargets, sampleRoITargets } from '../../../src/train/faster-rcnn/targets.js';
 
 interface MatcherCase {
   gt: number[];

@@ -2,9 +2,9 @@
 // (`assign_targets_to_anchors`), and proposals + ground truth ↔ ground truth for the RoI head
 // (`select_training_samples`). Boxes are flat float32 (x1, y1, x2, y2) rows in transformed-image
 // coordinates; everything here is bookkeeping on plain arrays, outside the gradient tape.
-import type { BoxCoderWeights } from '../../models/detection/box-coder.js';
-import { encodeBoxes } from '../../models/detection/box-coder.js';
-import { boxIou, numBoxes, selectBoxes } from '../../models/detection/boxes.js';
+import type { BoxCoderWeights } from '../../models/faster-rcnn/box-coder.js';
+import { encodeBoxes } from '../../models/faster-rcnn/box-coder.js';
+import { boxIou, numBoxes, selectBoxes } from '../../models/faster-rcnn/boxes.js';
 import { BELOW_LOW_THRESHOLD, BETWEEN_THRESHOLDS, matchPredictions } from './matcher.js';
 import type { SeededRandom } from './random.js';
 import { sampleBalanced, type SamplerOptions } from './sampler.js';

@@ -9,10 +9,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../../../src/backend/select.js';
 import { ensureGradients } from '../../../src/backend/gradients.js';
 import { planLayout, permute } from '../../../src/mapping/layout.js';
-import { createFasterRCNN } from '../../../src/models/detection/faster-rcnn.js';
-import { computeLosses, roiStage, rpnStage, type DetectionBatch } from '../../../src/train/detection/faster-rcnn-train.js';
-import { detectorTrainable, detectorVariables, toDetectionBatch } from '../../../src/train/detection/trainable.js';
-import { SeededRandom } from '../../../src/train/detection/random.js';
+import { createFasterRCNN } from '../../../src/models/faster-rcnn/faster-rcnn.js';
+import { computeLosses, roiStage, rpnStage, type DetectionBatch } from '../../../src/train/faster-rcnn/faster-rcnn-train.js';
+import { detectorTrainable, detectorVariables, toDetectionBatch } from '../../../src/train/faster-rcnn/trainable.js';
+import { SeededRandom } from '../../../src/train/faster-rcnn/random.js';
 import { assertRelClose, fixtureNpy, loadFixtureBatch, loadSamplingFixture, type LossFixtureSettings } from './sampling-fixture.js';
 
 await selectBackend('wasm');

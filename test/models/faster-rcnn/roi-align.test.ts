@@ -5,7 +5,7 @@ import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { ensureGradients } from '../../../src/backend/gradients.js';
 import { selectBackend } from '../../../src/backend/select.js';
-import { assignLevels, multiScaleRoIAlign, roiAlign } from '../../../src/models/detection/roi-align.js';
+import { assignLevels, multiScaleRoIAlign, roiAlign } from '../../../src/models/faster-rcnn/roi-align.js';
 import { assertClose, json } from './helpers.js';
 
 const u = json('units.json').roiAlign;

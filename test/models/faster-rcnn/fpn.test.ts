@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../../../src/backend/select.js';
-import type { FPNExtra } from '../../../src/models/detection/config.js';
+import type { FPNExtra } from '../../../src/models/faster-rcnn/config.js';
 import type { WeightMap } from '../../../src/models/layers/weights.js';
 import { createFPN } from '../../../src/models/necks/fpn.js';
 import { assertClose, json } from './helpers.js';

@@ -7,8 +7,8 @@ import { before, test } from 'node:test';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../../../src/backend/select.js';
-import { createFasterRCNN } from '../../../src/models/detection/faster-rcnn.js';
-import { transformImages } from '../../../src/models/detection/transform.js';
+import { createFasterRCNN } from '../../../src/models/faster-rcnn/faster-rcnn.js';
+import { transformImages } from '../../../src/models/faster-rcnn/transform.js';
 import { loadDetectorCheckpoint, type LoadedDetector } from '../../../src/models/detectors/load.js';
 import { assertClose, f32, FIXTURE, json, npy } from './helpers.js';
 

@@ -119,7 +119,7 @@ export interface FasterRCNNConfig {
   /** Names of the foreground classes in label order (torchvision: labels 1..K-1). Optional. */
   classNames?: string[];
   /**
-   * How fresh neck and head parameters start (src/models/detection/init.ts): torchvision's module
+   * How fresh neck and head parameters start (src/models/faster-rcnn/init.ts): torchvision's module
    * defaults, or mmdetection's init_cfg defaults. Default 'torchvision'.
    */
   initScheme?: InitScheme;

@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../../../src/backend/select.js';
 import { ensureGradients } from '../../../src/backend/gradients.js';
-import { multiScaleRoIAlign, roiAlign } from '../../../src/models/detection/roi-align.js';
-import { SeededRandom } from '../../../src/train/detection/random.js';
+import { multiScaleRoIAlign, roiAlign } from '../../../src/models/faster-rcnn/roi-align.js';
+import { SeededRandom } from '../../../src/train/faster-rcnn/random.js';
 
 await selectBackend('wasm');
 await ensureGradients();

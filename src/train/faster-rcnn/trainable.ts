@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { DataBatch } from '../../data/loader.js';
 import type { TrainableModel } from '../types.js';
 import type { WeightMap } from '../../models/layers/weights.js';
-import type { FasterRCNN } from '../../models/detection/faster-rcnn.js';
+import type { FasterRCNN } from '../../models/faster-rcnn/faster-rcnn.js';
 import { computeLosses, computeMicroBatchLosses, planSampling, precomputeProposals, type DetectionBatch, type DetectionLosses, type SamplingPlan } from './faster-rcnn-train.js';
 import { SeededRandom } from './random.js';
 

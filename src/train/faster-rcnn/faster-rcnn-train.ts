@@ -5,9 +5,9 @@
 // backbone through RoIAlign, the RPN losses through the RPN head.
 import * as tf from '@tensorflow/tfjs-core';
 import type { WeightMap } from '../../models/layers/weights.js';
-import { encodeBoxes } from '../../models/detection/box-coder.js';
-import type { FasterRCNN } from '../../models/detection/faster-rcnn.js';
-import type { RPNHeadOutput } from '../../models/detection/rpn.js';
+import { encodeBoxes } from '../../models/faster-rcnn/box-coder.js';
+import type { FasterRCNN } from '../../models/faster-rcnn/faster-rcnn.js';
+import type { RPNHeadOutput } from '../../models/faster-rcnn/rpn.js';
 import { microBatchRanges } from '../micro-batch.js';
 import { rpnLosses, roiLosses } from './losses.js';
 import type { SeededRandom } from './random.js';

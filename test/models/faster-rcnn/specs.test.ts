@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { detectForSources } from '../../../src/models/map-checkpoint.js';
 import type { SourceSpec } from '../../../src/mapping/plan.js';
-import { fasterrcnnMobileNetV3Large320FPN, fasterrcnnMobileNetV3LargeFPN, type FasterRCNNConfig } from '../../../src/models/detection/config.js';
+import { fasterrcnnMobileNetV3Large320FPN, fasterrcnnMobileNetV3LargeFPN, type FasterRCNNConfig } from '../../../src/models/faster-rcnn/config.js';
 import { json } from './helpers.js';
 
 const keys = json<Record<string, Record<string, number[]>>>('fullsize_keys.json');
