@@ -10,6 +10,7 @@ import type { ReadOptions } from '../checkpoint/read.js';
 import { loadConfig } from '../config/load.js';
 import { checkModel } from '../config/model.js';
 import { optimizers } from '../config/optimizers.js';
+import { sourceOf } from '../config/overrides.js';
 import { buildLrSchedule } from '../config/schedulers.js';
 import { validateConfig } from '../config/validate.js';
 import { resolveWeightSources } from '../config/weights.js';
@@ -96,7 +97,7 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
 
   const loaders = await buildLoaders(cfg.data, cfg.model.transform, cfg.seed);
   const labels = loaders.train.dataset.labels;
-  const { detector } = await checkModel(cfg, labels, loaded.file);
+  const { detector } = await checkModel(cfg, labels, sourceOf(loaded.config, 'model', loaded.file));
   const optimizerSpec = optimizers.get(cfg.optimizer.type).resolve(cfg.optimizer as Record<string, unknown>);
   const sources = resolveWeightSources(cfg, loaded.file, { read: o.read, key: o.key });
 

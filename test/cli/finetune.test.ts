@@ -87,6 +87,11 @@ test('bad input: a missing config and --resume without a checkpoint are one-line
   assert.equal(noCheckpoint.status, 2, noCheckpoint.stderr);
   assert.equal(noCheckpoint.stderr, `torchport: ${join(tmp, 'empty', 'latest')}: no checkpoint to resume from (state.json missing)\n`);
   assert.ok(!existsSync(join(tmp, 'empty')));
+  // a model the command line broke names the command line's keys, not only the config file
+  const badModel = run(join(tmp, 'bad-model'), 'model.backbone.widthMult=abc');
+  assert.equal(badModel.status, 2, badModel.stderr);
+  assert.equal(badModel.stderr, `torchport: ${join(ROOT, 'configs/faster-rcnn_mobilenetv3-large-320-fpn_shapes-demo.js')} with --cfg-options model.backbone.widthMult model.neck.outChannels model.roiHead.representationSize: model: mobilenetv3_large: widthMult must be a positive number, got abc\n`);
+  assert.ok(!existsSync(join(tmp, 'bad-model')));
 });
 
 test('--epochs and --max-iters: shown in --help, checked, and one loop at a time', () => {
