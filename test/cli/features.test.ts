@@ -10,7 +10,7 @@ const torchport = (...args: string[]) => {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 };
 
-test('the seed user\'s [2,5,9,14]: the inChannels they picked by hand, and the deeper taps proposed', () => {
+test('the write-up\'s [2,5,9,14]: the inChannels they picked by hand, and the deeper taps proposed', () => {
   const r = torchport('features', '--model', 'mobilenetv3_large', '--out-indices', '2,5,9,14');
   assert.equal(r.code, 0, r.stderr);
   const lines = r.stdout.trimEnd().split('\n');

@@ -101,7 +101,7 @@ test('the shipped configs load, validate and build; --data and --cfg-options app
     const c = validateConfig(l.config, l.file);
     const { detector } = await checkModel(c, SHAPES);
     if (name.includes('dli14')) {
-      // The seed's neck, derived instead of retyped: FPN(in_channels=[24, 40, 80, 160], num_outs=5).
+      // The write-up's neck, derived instead of retyped: FPN(in_channels=[24, 40, 80, 160], num_outs=5).
       assert.equal(detector.neck.numOuts, 5);
       assert.deepEqual(detector.backbone.featureInfo.filter((f) => [2, 5, 9, 14].includes(f.index)).map((f) => f.channels), [24, 40, 80, 160]);
     } else {

@@ -34,7 +34,7 @@ test('width 1.0 feature info is torchvision\'s (strides and channels)', () => {
   assert.deepEqual(small.map((f) => f.channels), [16, 16, 24, 24, 40, 40, 40, 48, 48, 96, 96, 96, 576]);
 });
 
-test('the seed\'s outIndices [2, 5, 9, 14] give the FPN inChannels [24, 40, 80, 160]', () => {
+test('the write-up\'s outIndices [2, 5, 9, 14] give the FPN inChannels [24, 40, 80, 160]', () => {
   const net = createMobileNetV3({ variant: 'large', family: 'dli14', outIndices: [2, 5, 9, 14] });
   assert.deepEqual(net.options.outIndices.map((i) => net.featureInfo[i].channels), [24, 40, 80, 160]);
 });
