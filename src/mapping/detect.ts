@@ -161,6 +161,26 @@ function perfect(plan: MappingPlan): boolean {
   return plan.missing.length + plan.mismatched.length + plan.unexpected.length + plan.conflicts.length === 0;
 }
 
+/**
+ * Why a candidate whose every option set failed to build was refused because of the user's options
+ * (it builds without them), or undefined when the user's options are not the reason.
+ */
+function userOptionsFailure(mapping: Mapping, model: string, sources: SourceSpec[], user: ModelOptions, describe: DescribeModel, error: Error | undefined): string | undefined {
+  if (Object.keys(user).length === 0 || !error) return undefined;
+  const builds = (options: ModelOptions) => {
+    try {
+      describe(model, options);
+      return true;
+    } catch (err) {
+      if (!(err instanceof InputError)) throw err;
+      return false;
+    }
+  };
+  if (!optionCandidates(mapping, model, sources, {}).some(builds)) return undefined;
+  const set = Object.entries(user).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ');
+  return `--set ${set}: ${error.message} (candidate ${mapping.name} → ${model})`;
+}
+
 export interface DetectOptions {
   /** Only consider targets for this model. */
   model?: string;
@@ -195,6 +215,7 @@ export function detectMapping(sources: SourceSpec[], mappings: Mapping[], descri
   };
   // Phase 1: each (mapping, target) at its first option set; the name-level score does not depend
   // on widths, so only the targets with the best one go on to search the option candidates.
+  const refused: Array<{ mapping: string; model: string; message: string }> = [];
   const trials: Array<{ mapping: Mapping; model: string; combos: ModelOptions[]; first?: Candidate; nameScore: number }> = [];
   for (const mapping of mappings) {
     const targets = mapping.targets.filter((t) => !opts.model || t.model === opts.model);
@@ -213,8 +234,20 @@ export function detectMapping(sources: SourceSpec[], mappings: Mapping[], descri
         trial.first = tryCandidate(mapping, target.model, trial.combos.shift()!);
       }
       if (trial.first) trial.nameScore = nameScoreOf(trial.first.plan, sources.length);
+      const refusal = trial.first ? undefined : userOptionsFailure(mapping, target.model, sources, user, describe, lastError);
+      if (refusal) {
+        refused.push({ mapping: mapping.name, model: target.model, message: refusal });
+        ranked.push({ mapping: mapping.name, model: target.model, loadedShare: 0, unexpected: 0, score: -Infinity, skipped: refusal });
+      }
       trials.push(trial);
     }
+  }
+  // A candidate the user's options broke is the error when, without those options, it is the one
+  // detection would pick (or nothing else builds): the options were meant for it.
+  if (refused.length > 0) {
+    const plain = detectMapping(sources, mappings, describe, { ...opts, options: {} }).best;
+    const meant = refused.find((r) => r.mapping === plain.mapping.name && r.model === plain.model);
+    if (meant || !trials.some((t) => t.first)) throw new InputError(`${(meant ?? refused[0]).message}${opts.model ? '' : '; --model names the model they are for'}`);
   }
   const bestNameScore = Math.max(...trials.map((t) => t.nameScore));
   for (const trial of trials) {

@@ -71,6 +71,11 @@ export function parseOptionAssignments(assignments: string[] = []): ModelOptions
     if (!fits(kind, value)) throw new InputError(`--set ${a}: ${name} must be ${describeKind(kind)}`);
     options[name] = value;
   }
+  // A detector's widthMult is its backbone's: two different widths would leave one of them unused.
+  const nested = (options.backbone as ModelOptions | undefined)?.widthMult;
+  if (nested !== undefined && options.widthMult !== undefined && nested !== options.widthMult) {
+    throw new InputError(`--set widthMult=${options.widthMult} and backbone.widthMult=${JSON.stringify(nested)} disagree; set the width once`);
+  }
   return options;
 }
 

@@ -77,6 +77,39 @@ test('--mapping forces a layout by name or file; a wrong one shows why nothing m
   assert.ok(mine.stdout.startsWith('mapping: mine (forced) → mobilenetv3_small '), mine.stdout);
 });
 
+test("a detector's --set values win over what the mapping reads off the checkpoint", () => {
+  const narrow = torchport('diff', 'fixtures/fasterrcnn/model.pth', '--set', 'widthMult=0.5');
+  assert.equal(narrow.code, 1, narrow.stderr);
+  assert.ok(narrow.stdout.split('\n').includes("summary: 37 matched, 0 missing, 0 unexpected, 247 shape mismatches, 46 ignored; loaded 14.4% of the model's parameters (136,639 of 952,167)"), narrow.stdout);
+  const fpn = torchport('diff', 'fixtures/fasterrcnn/model.pth', '--set', 'fpnChannels=16');
+  assert.equal(fpn.code, 1, fpn.stderr);
+  assert.ok(fpn.stdout.includes('\nsummary: 271 matched, 0 missing, 0 unexpected, 13 shape mismatches, 46 ignored;'), fpn.stdout);
+});
+
+test('--set values the detected model refuses: exit 2 naming the option, never another model', () => {
+  const backbone = 'mobilenetv3_small: unknown option fpnChannels (known: widthMult, family, bnEps, bnMomentum, dropout, outIndices, numClasses, frozenStages, normEval)';
+  const cases: Array<[string[], string]> = [
+    [['fixtures/mobilenetv3/tv_small.pth', '--set', 'widthMult=-1'],
+      '--set widthMult=-1: mobilenetv3_small: widthMult must be a positive number, got -1 (candidate torchvision-mobilenetv3 → mobilenetv3_small); --model names the model they are for'],
+    [['fixtures/mobilenetv3/tv_small.pth', '--set', 'fpnChannels=64'],
+      `--set fpnChannels=64: ${backbone} (candidate torchvision-mobilenetv3 → mobilenetv3_small); --model names the model they are for`],
+    [['fixtures/fasterrcnn/model.pth', '--set', 'widthMult=-1'],
+      '--set widthMult=-1: mobilenetv3_large: widthMult must be a positive number, got -1 (candidate torchvision-fasterrcnn → fasterrcnn_mobilenet_v3_large_fpn); --model names the model they are for'],
+    [['fixtures/fasterrcnn/model.pth', '--set', 'fpnChannels=-3'],
+      '--set fpnChannels=-3: fasterrcnn_mobilenet_v3_large_fpn: fpnChannels must be a positive integer, got -3 (candidate torchvision-fasterrcnn → fasterrcnn_mobilenet_v3_large_fpn); --model names the model they are for'],
+    [['fixtures/fasterrcnn/model.pth', '--set', 'representationSize=0', '--model', 'fasterrcnn_mobilenet_v3_large_fpn'],
+      '--set representationSize=0: fasterrcnn_mobilenet_v3_large_fpn: representationSize must be a positive integer, got 0 (candidate torchvision-fasterrcnn → fasterrcnn_mobilenet_v3_large_fpn)'],
+    [['fixtures/fasterrcnn/model.pth', '--set', 'widthMult=0.5', '--set', 'backbone={"widthMult":0.75}'],
+      '--set widthMult=0.5 and backbone.widthMult=0.75 disagree; set the width once'],
+  ];
+  for (const [args, message] of cases) {
+    const r = torchport('diff', ...args);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.equal(r.stderr, `torchport: ${message}\n`);
+    assert.equal(r.stdout, '');
+  }
+});
+
 test('bad input: exit 2, one line on stderr', () => {
   const cases: Array<[string[], string]> = [
     [['diff', 'no/such.pth'], 'torchport: no/such.pth: no such file\n'],

@@ -33,9 +33,15 @@ export function torchvisionDetectorConfig(model: string, options: DetectorModelO
   const unknown = Object.keys(options).filter((k) => !KNOWN_OPTIONS.has(k));
   if (unknown.length > 0) throw new InputError(`${model}: unknown option(s) ${unknown.join(', ')} (known: ${[...KNOWN_OPTIONS].join(', ')})`);
   const { backbone, classNames, ...builderOptions } = options;
+  for (const key of ['fpnChannels', 'representationSize'] as const) {
+    const value = builderOptions[key];
+    if (value !== undefined && !(Number.isInteger(value) && value > 0)) throw new InputError(`${model}: ${key} must be a positive integer, got ${value}`);
+  }
   const base = build(builderOptions);
-  // widthMult lives in the backbone options when the mapping infers it there
-  const config: FasterRCNNConfig = { ...base, backbone: { ...base.backbone, ...(backbone ?? {}) } };
+  // widthMult lives in the backbone options when a mapping infers it there; the top-level option is
+  // torchvision's `width_mult` as the user sets it, so it wins over a width read off the checkpoint.
+  const width = builderOptions.widthMult === undefined ? {} : { widthMult: builderOptions.widthMult };
+  const config: FasterRCNNConfig = { ...base, backbone: { ...base.backbone, ...(backbone ?? {}), ...width } };
   if (classNames) config.classNames = classNames;
   return config;
 }
