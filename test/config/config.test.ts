@@ -32,7 +32,7 @@ test('_base_ lists merge in order; the child deep-merges; _delete_ replaces; lis
   assert.equal(config.lr, 0.02);
   // data.root is a path: made absolute relative to the JSON base that set it.
   assert.deepEqual(config.data, { root: fx('data/here'), batchSize: 2 });
-  assert.deepEqual(files, [fx('base_a.js'), fx('base_b.json'), fx('child.js')]);
+  assert.deepEqual(files, [fx('base-a.js'), fx('base-b.json'), fx('child.js')]);
 });
 
 test('a key defined in two sibling bases is an error naming both files', async () => {
@@ -43,15 +43,15 @@ test('a key defined in two sibling bases is an error naming both files', async (
 
 test('bad files: missing, cycle, not an object, missing base', async () => {
   await assert.rejects(loadConfig(fx('nope.js')), { message: `${fx('nope.js')}: config file not found` });
-  await assert.rejects(loadConfig(fx('cycle_a.js')), /_base_ cycle: .*cycle_a\.js -> .*cycle_b\.js -> .*cycle_a\.js/);
-  await assert.rejects(loadConfig(fx('not_object.js')), { message: `${fx('not_object.js')}: a config module must \`export default { ... }\` an object` });
+  await assert.rejects(loadConfig(fx('cycle-a.js')), /_base_ cycle: .*cycle-a\.js -> .*cycle-b\.js -> .*cycle-a\.js/);
+  await assert.rejects(loadConfig(fx('not-object.js')), { message: `${fx('not-object.js')}: a config module must \`export default { ... }\` an object` });
 });
 
 test('paths in a base resolve against that base file; init_cfg.checkpoint at any depth', async () => {
-  const { config } = await loadConfig(fx('uses_nested.js'));
+  const { config } = await loadConfig(fx('uses-nested.js'));
   assert.equal(config.load_from, fx('sub/weights/det.pth'));
   assert.equal((config.model as any).backbone.init_cfg.checkpoint, fx('sub/bb.pth'));
-  assert.deepEqual(config.customImports, [fx('plugin/my_backbone.js')]);
+  assert.deepEqual(config.customImports, [fx('plugin/my-backbone.js')]);
 });
 
 test('override values are typed like mmengine DictAction', () => {
@@ -193,15 +193,15 @@ test('numClasses set by hand must match the dataset', async () => {
 
 test('customImports really registers a plugin backbone before the model is built', async () => {
   const l = await loadConfig(fx('plugin/config.js'));
-  assert.deepEqual(l.imported, [fx('plugin/my_backbone.js')]);
+  assert.deepEqual(l.imported, [fx('plugin/my-backbone.js')]);
   const { detector, config } = await checkModel(validateConfig(l.config), SHAPES);
   assert.equal(config.backbone.type, 'plugin_mobilenet');
   assert.ok(detector.specs.length > 0);
 });
 
 test('a plugin may default-export a function that receives the registries (no torchport import needed)', async () => {
-  await loadConfig(fx('plugin/config_fn.js'));
-  const l = await loadConfig(fx('plugin/config_fn.js')); // loading again does not register twice
+  await loadConfig(fx('plugin/config-fn.js'));
+  const l = await loadConfig(fx('plugin/config-fn.js')); // loading again does not register twice
   const { detector } = await checkModel(validateConfig(l.config), SHAPES);
   assert.equal(detector.config.backbone.type, 'fn_mobilenet');
   assert.deepEqual(detector.backbone.featureInfo.filter((f) => [8, 12].includes(f.index)).map((f) => f.channels), [48, 576]);
@@ -214,7 +214,7 @@ test('customImports works in the built CLI too (plain node, dist/): the plugin r
     const { validateConfig } = await import(${JSON.stringify(join(repo, 'dist/config/validate.js'))});
     const { checkModel } = await import(${JSON.stringify(join(repo, 'dist/config/model.js'))});
     const { LabelMap } = await import(${JSON.stringify(join(repo, 'dist/data/coco.js'))});
-    const l = await loadConfig(${JSON.stringify(fx('plugin/config_fn.js'))});
+    const l = await loadConfig(${JSON.stringify(fx('plugin/config-fn.js'))});
     const { detector } = await checkModel(validateConfig(l.config), new LabelMap([{ id: 1, name: 'a' }]));
     process.stdout.write(detector.config.backbone.type + ' ' + detector.specs.length);
   `;
@@ -239,10 +239,10 @@ test('init_cfg and load_from resolve to weight sources; a missing checkpoint nam
     message: `model.backbone.init_cfg.checkpoint: ${join(repo, 'pretrain/mobilenetv3-large-1cd25616.pth')} does not exist (paths are relative to the config file that sets them)`,
   });
   const withFiles = await loadConfig(DEMO, {
-    cfgOptions: [`model.backbone.init_cfg={"type":"Pretrained","checkpoint":"${fx('base_b.json')}","prefix":"backbone."}`, `load_from=${fx('child.js')}`],
+    cfgOptions: [`model.backbone.init_cfg={"type":"Pretrained","checkpoint":"${fx('base-b.json')}","prefix":"backbone."}`, `load_from=${fx('child.js')}`],
   });
   assert.deepEqual(resolveWeightSources(validateConfig(withFiles.config)), [
-    { origin: 'model.backbone.init_cfg', target: 'backbone', checkpoint: fx('base_b.json'), prefix: 'backbone.', model: 'mobilenetv3_large' },
+    { origin: 'model.backbone.init_cfg', target: 'backbone', checkpoint: fx('base-b.json'), prefix: 'backbone.', model: 'mobilenetv3_large' },
     { origin: 'load_from', target: 'detector', checkpoint: fx('child.js') },
   ]);
 });
