@@ -90,13 +90,13 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   info(`2/4 converted ${DEMO_CHECKPOINT} → ${convertedDir}: ${summaryLine(converted.report.summary)}`);
 
   info(`3/4 fine-tuning for ${o.epochs} epoch(s) on the new classes`);
-  rmSync(join(o.out, 'work'), { recursive: true, force: true }); // a fresh run, not a continuation of an old log
+  rmSync(join(o.out, 'fine-tuned'), { recursive: true, force: true }); // a fresh run, not a continuation of an old log
   // The config's step schedule, fitted to the epochs asked for: lr / 10 for the last quarter.
   const schedule = [`paramScheduler.1.milestones=[${Math.max(1, Math.round(o.epochs * 0.75))}]`, `paramScheduler.1.end=${o.epochs}`];
   const result = await finetune({
     config: DEMO_CONFIG,
     data: dataDir,
-    workDir: join(o.out, 'work'),
+    workDir: join(o.out, 'fine-tuned'),
     cfgOptions: [...REDUCED_MODEL, ...DEMO_SCALE, `load_from=${convertedDir}`, `trainCfg.maxEpochs=${o.epochs}`, `trainCfg.valInterval=${o.epochs}`, ...schedule, ...(o.cfgOptions ?? [])],
     backend: o.backend,
     evaluateFirst: true,

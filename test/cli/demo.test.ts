@@ -35,7 +35,7 @@ test('the demo (default settings): mAP@0.5 at least 0.5, no tensor leaks, readab
   assert.ok(before < 0.25 && after >= 0.5, `bbox_mAP_50 ${before} → ${after}`);
   assert.ok(r.lastEpochLoss < r.firstEpochLoss * 0.5, `loss ${r.firstEpochLoss} → ${r.lastEpochLoss}`);
   assert.ok(lines.some((l) => /^2\/4 converted .*assets\/demo-detector\.pth → .*: 284 matched, 0 missing/.test(l)), lines.join('\n'));
-  const metrics = JSON.parse(readFileSync(join(out, 'work', 'metrics.json'), 'utf8'));
+  const metrics = JSON.parse(readFileSync(join(out, 'fine-tuned', 'metrics.json'), 'utf8'));
   assert.equal(metrics.bbox_mAP_50, after);
   assert.deepEqual(r.drawn, [join(out, 'detections', '000001.png'), join(out, 'detections', '000002.png')]);
   for (const f of r.drawn) {
@@ -43,6 +43,6 @@ test('the demo (default settings): mAP@0.5 at least 0.5, no tensor leaks, readab
     assert.deepEqual([format, width, height], ['png', 512, 512], f); // 128 px enlarged 4x
   }
   assert.equal(r.drawDir, join(out, 'detections'));
-  assert.equal(r.detectCommand, `torchport detect ${join(out, 'work', 'best')} YOUR_IMAGE.png --out ${join(out, 'my-detections')}`);
+  assert.equal(r.detectCommand, `torchport detect ${join(out, 'fine-tuned', 'best')} YOUR_IMAGE.png --out ${join(out, 'my-detections')}`);
   tf.dispose([...r.finetune.variables.values()]);
 });

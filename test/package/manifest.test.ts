@@ -26,7 +26,7 @@ test('engines names the Node that has what torchport uses, and tsx is for develo
 });
 
 test('no tracked file names a path of this machine', () => {
-  // An absolute path into /work, /root or /home (not `torchport-demo/work/best`).
+  // An absolute path into one of these machine folders (a relative path ending in one is fine).
   const absolute = `(^|[^[:alnum:]_.~-])/(${['work', 'root', 'home'].join('|')})/`;
   const r = spawnSync('git', ['grep', '-n', '-I', '-E', absolute, '--', '.'], { cwd: ROOT, encoding: 'utf8' });
   assert.equal(r.status, 1, r.stdout || r.stderr); // git grep: 1 = nothing found
