@@ -51,10 +51,29 @@ function targetsFor(mapping: Mapping, folder: FolderWeights): string[] {
 }
 
 /**
- * The mapping for `layout` (default: the layout the weights came from) that holds the model, with
- * every parameter's key. A layout that cannot hold the model is an InputError saying why.
+ * The keys the converted checkpoint gave the parameters, when it gave every one: what its mapping's
+ * rules give back with the record's hints, without running them backwards.
  */
-export function chooseLayout(folder: FolderWeights, layout: string | undefined, hints: KeyHints, mappingDirs = [BUILTIN_MAPPINGS_DIR]): ChosenLayout {
+function recordedKeys(folder: FolderWeights, names: string[]): ReversedKeys | undefined {
+  const record = folder.source?.record;
+  if (!record) return undefined;
+  const dense = new Set(folder.specs.filter((s) => s.kind === 'dense').map((s) => s.name));
+  const keys = new Map<string, string>();
+  const conv1x1 = new Set<string>();
+  for (const t of record.tensors) {
+    if (t.target === undefined) continue;
+    keys.set(t.target, t.key);
+    if (dense.has(t.target) && t.shape.length === 4) conv1x1.add(t.target);
+  }
+  return names.every((n) => keys.has(n)) ? { keys, unnamed: [], conv1x1 } : undefined;
+}
+
+/**
+ * The mapping for `layout` (default: the layout the weights came from) that holds the model, with
+ * every parameter's key. A layout that cannot hold the model is an InputError saying why. `hints`
+ * (the converted checkpoint's keys) are made only if another mapping's keys are derived.
+ */
+export function chooseLayout(folder: FolderWeights, layout: string | undefined, hints: () => KeyHints, mappingDirs = [BUILTIN_MAPPINGS_DIR]): ChosenLayout {
   const all = loadAllMappings(mappingDirs);
   const sourceMapping = folder.source ? all.find((m) => m.name === folder.source?.record.mapping) : undefined;
   const modelClassLayout = (folder.facts.classLayout as 'torchvision' | 'mmdet' | undefined) ?? 'torchvision';
@@ -79,7 +98,7 @@ export function chooseLayout(folder: FolderWeights, layout: string | undefined, 
           reasons.push(`${mapping.name}: ${conflict}`);
           continue;
         }
-        const r = reverseKeys(names, mapping, model, hints);
+        const r = (mapping === sourceMapping ? recordedKeys(folder, names) : undefined) ?? reverseKeys(names, mapping, model, hints());
         if (r.unnamed.length > 0) {
           reasons.push(`${mapping.name}: no key for ${r.unnamed.slice(0, 3).join(', ')}${r.unnamed.length > 3 ? ` and ${r.unnamed.length - 3} more` : ''}`);
           continue;

@@ -32,6 +32,11 @@ export interface FolderWeights {
   /** Facts to compare with a layout's (backbone family, BatchNorm eps, class layout, ...). */
   facts: ModelOptions;
   weights: Map<string, FolderWeight>;
+  /**
+   * Runs `fn` with the shards held open, so that its reads cost no open/close each (an export reads
+   * a few hundred pieces); outside it every read opens and closes its shard.
+   */
+  withOpenShards<T>(fn: () => T): T;
   source?: { record: SourceRecord; extras: Map<string, TorchTensor> };
 }
 
@@ -51,26 +56,54 @@ function describe(meta: ConvertedMetadata, dir: string): { specs: ParamSpec[]; f
   }
 }
 
+/** Opens shards for reading and closes them: each time, or kept open while `held` is set. */
+class ShardFiles {
+  private held: Map<string, number> | undefined;
+
+  use<T>(path: string, fn: (fd: number) => T): T {
+    const kept = this.held?.get(path);
+    if (kept !== undefined) return fn(kept);
+    const fd = openSync(path, 'r');
+    if (this.held) {
+      this.held.set(path, fd);
+      return fn(fd);
+    }
+    try {
+      return fn(fd);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  hold<T>(fn: () => T): T {
+    if (this.held) return fn();
+    this.held = new Map();
+    try {
+      return fn();
+    } finally {
+      for (const fd of this.held.values()) closeSync(fd);
+      this.held = undefined;
+    }
+  }
+}
+
 /** Bytes [begin, begin + bytes.length) of shards laid end to end, read into `bytes`. */
-function readRange(shards: Array<{ path: string; start: number; size: number }>, begin: number, bytes: Uint8Array, dir: string): void {
+function readRange(files: ShardFiles, shards: Array<{ path: string; start: number; size: number }>, begin: number, bytes: Uint8Array, dir: string): void {
   const length = bytes.length;
   let done = 0;
   for (const shard of shards) {
     if (done === length) break;
     const from = begin + done - shard.start;
     if (from < 0 || from >= shard.size) continue;
-    const fd = openSync(shard.path, 'r');
-    try {
-      const want = Math.min(length - done, shard.size - from);
+    const want = Math.min(length - done, shard.size - from);
+    files.use(shard.path, (fd) => {
       for (let got = 0; got < want;) {
         const n = readSync(fd, bytes, done + got, want - got, from + got);
         if (n === 0) throw new InputError(`shard '${shard.path}' shrank while being read`, dir);
         got += n;
       }
-      done += want;
-    } finally {
-      closeSync(fd);
-    }
+    });
+    done += want;
   }
 }
 
@@ -88,6 +121,7 @@ export function readModelFolder(dir: string): FolderWeights {
   const { specs, facts } = describe(meta, dir);
   const groups = Array.isArray(modelJson.weightsManifest) ? modelJson.weightsManifest : [];
   const weights = new Map<string, FolderWeight>();
+  const files = new ShardFiles();
   for (const group of groups) {
     const paths = Array.isArray(group?.paths) ? group.paths : [];
     // The group's shards are one byte sequence (a weight may span two shards).
@@ -108,7 +142,7 @@ export function readModelFolder(dir: string): FolderWeights {
       const begin = offset;
       const readInto = (into: Float32Array, first: number): void => {
         if (first < 0 || first + into.length > n) throw new Error(`internal: values ${first}..${first + into.length} of '${w.name}', which has ${n}`);
-        readRange(shards, begin + 4 * first, new Uint8Array(into.buffer, into.byteOffset, into.byteLength), dir);
+        readRange(files, shards, begin + 4 * first, new Uint8Array(into.buffer, into.byteOffset, into.byteLength), dir);
       };
       const read = (): Float32Array => {
         // Own aligned memory, not zero-filled first (every byte is read into it).
@@ -127,5 +161,5 @@ export function readModelFolder(dir: string): FolderWeights {
     if (!w) throw new InputError(`has no weight '${s.name}' (a parameter of ${meta.model})`, dir);
     if (w.shape.join() !== s.shape.join()) throw new InputError(`weight '${s.name}' has shape [${w.shape.join(', ')}], ${meta.model} needs [${s.shape.join(', ')}]`, dir);
   }
-  return { dir, meta, model: meta.model, specs, facts, weights, source: readSourceRecord(dir) };
+  return { dir, meta, model: meta.model, specs, facts, weights, withOpenShards: (fn) => files.hold(fn), source: readSourceRecord(dir) };
 }

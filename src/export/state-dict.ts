@@ -45,11 +45,12 @@ export interface ExportedStateDict {
 const FLOATS: ReadonlySet<DType> = new Set(['float32', 'float16', 'bfloat16', 'float64']);
 
 /**
- * The streaming buffers (~11 MB for the 320 detector), kept for every export of the process: fresh
- * memory costs ~3 ms per MB to first touch here, so an export after the first one saves ~30–50 ms.
- * Safe to share: a weight's pieces are all made and handed over within its own stream() call.
+ * The streaming buffers (~18 MB for the 320 detector), made at the first export and kept for every
+ * later one of the process: fresh memory costs ~3 ms per MB to first touch here. Safe to share: a
+ * weight's pieces are all made and handed over within its own stream() call.
  */
-const SCRATCH = new Scratch();
+let scratch: Scratch | undefined;
+const sharedScratch = (): Scratch => (scratch ??= new Scratch());
 
 /** PyTorch's shape for a parameter of `kind` with TF.js shape `shape`. */
 function torchShape(kind: ParamKind, shape: number[], conv1x1: boolean): number[] {
@@ -77,7 +78,13 @@ function extraTensor(key: string, t: TorchTensor, wanted: ExportDtype): OutTenso
   return { key, dtype, shape: t.shape, data: () => (dtype === t.dtype ? t.data : fromFloat32(toFloat32(t), dtype)) };
 }
 
-function hintsOf(folder: FolderWeights): KeyHints {
+/** The converted checkpoint's keys as hints for deriving another mapping's keys (made once, when first asked). */
+function hintsOf(folder: FolderWeights): () => KeyHints {
+  let hints: KeyHints | undefined;
+  return () => (hints ??= recordHints(folder));
+}
+
+function recordHints(folder: FolderWeights): KeyHints {
   if (!folder.source) return new Map();
   const mapping = loadMapping(folder.source.record.mapping);
   const keys = folder.source.record.tensors.filter((t) => t.target !== undefined).map((t) => t.key);
@@ -101,7 +108,7 @@ export function buildExport(dir: string, opts: ExportOptions = {}): ExportedStat
   // Weights the class layout leaves alone are streamed to the writer through buffers all share.
   const streamer = (name: string, kind: ParamKind, sourceShape: number[], dtype: DType): OutTensor['stream'] => {
     if (from !== layout.classLayout && PREDICTOR_WEIGHT.test(name)) return undefined;
-    return (write) => streamTorchBytes(name, kind, folder.weights.get(name) as FolderWeight, sourceShape, dtype, SCRATCH, write);
+    return (write) => streamTorchBytes(name, kind, folder.weights.get(name) as FolderWeight, sourceShape, dtype, sharedScratch(), write);
   };
   const record = folder.source?.record;
   const extras = folder.source?.extras ?? new Map<string, TorchTensor>();

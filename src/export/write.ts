@@ -44,7 +44,6 @@ export interface ExportStateDictOptions extends ExportOptions {
 export function exportStateDict(dir: string, out: string, opts: ExportStateDictOptions): ExportedStateDict {
   if (!(STATE_DICT_FORMATS as readonly string[]).includes(opts.format)) throw new InputError(`unknown format '${opts.format}' (known: ${STATE_DICT_FORMATS.join(', ')})`);
   const e = buildExport(dir, opts);
-  if (opts.format === 'pth') writeExportedPth(out, e);
-  else writeExportedSafetensors(out, e);
+  e.folder.withOpenShards(() => (opts.format === 'pth' ? writeExportedPth(out, e) : writeExportedSafetensors(out, e)));
   return e;
 }

@@ -57,10 +57,36 @@ function simplify(shape: number[], perm: number[]): { shape: number[]; perm: num
   };
 }
 
-/** [rows, cols] when permuting `shape` by `perm` is the transpose of a rows×cols matrix. */
-export function asTranspose(shape: number[], perm: number[]): [number, number] | undefined {
+/** True when permuting `shape` by `perm` moves no element (only unit axes change places). */
+export function movesNothing(shape: number[], perm: number[]): boolean {
+  return simplify(shape, perm).perm.length <= 1;
+}
+
+/**
+ * A permutation as `count` matrix transposes: the i-th moves the rows×cols matrix at `i·inStep`
+ * (its rows inStride apart) to `i·outStep` (rows outStride apart).
+ */
+export interface TransposeBatch {
+  count: number;
+  rows: number;
+  cols: number;
+  inStride: number;
+  outStride: number;
+  inStep: number;
+  outStep: number;
+}
+
+/**
+ * Permuting `shape` by `perm` as matrix transposes, where it is one: a matrix transpose (Linear,
+ * 1x1 conv and depthwise kernels) or [s, in, out] → [out, in, s] (the other conv kernels, one
+ * transpose per input channel). Undefined for the identity and for other moves.
+ */
+export function asTransposes(shape: number[], perm: number[]): TransposeBatch | undefined {
   const s = simplify(shape, perm);
-  return s.perm.length === 2 ? [s.shape[0], s.shape[1]] : undefined;
+  if (s.perm.length === 2) return { count: 1, rows: s.shape[0], cols: s.shape[1], inStride: s.shape[1], outStride: s.shape[0], inStep: 0, outStep: 0 };
+  if (s.perm.join() !== '2,1,0') return undefined;
+  const [n, inner, m] = s.shape;
+  return { count: inner, rows: n, cols: m, inStride: inner * m, outStride: inner * n, inStep: m, outStep: n };
 }
 
 /**
@@ -69,25 +95,19 @@ export function asTranspose(shape: number[], perm: number[]): [number, number] |
  */
 export function permute(data: Float32Array, shape: number[], perm: number[], out?: Float32Array): Float32Array {
   if (shape.length > 4) throw new Error(`internal: permute supports rank ≤ 4, got ${shape.length}`);
-  const s = simplify(shape, perm);
-  if (s.perm.length <= 1) {
+  if (movesNothing(shape, perm)) {
     if (!out) return data;
     out.set(data);
     return out;
   }
   const o4 = out ?? new Float32Array(data.length);
-  // Matrix transposes (Linear, 1x1 conv and depthwise kernels) and [s, in, out] → [out, in, s]
-  // (the other conv kernels) go tile by tile.
-  if (s.perm.length === 2) {
-    transposeTiles(data, 0, s.shape[0], s.shape[1], s.shape[1], o4, 0, s.shape[0]);
-    return o4;
-  }
-  if (s.perm.join() === '2,1,0') {
-    const [n, inner, m] = s.shape;
-    for (let i = 0; i < inner; i++) transposeTiles(data, i * m, n, m, inner * m, o4, i * n, inner * n);
+  const batch = asTransposes(shape, perm);
+  if (batch) {
+    for (let i = 0; i < batch.count; i++) transposeTiles(data, i * batch.inStep, batch.rows, batch.cols, batch.inStride, o4, i * batch.outStep, batch.outStride);
     return o4;
   }
   // Anything else: pad to rank 4 with leading unit axes, walk the output in order with the input strides.
+  const s = simplify(shape, perm);
   const pad = 4 - s.shape.length;
   const inShape = [...Array<number>(pad).fill(1), ...s.shape];
   const fullPerm = [...Array.from({ length: pad }, (_, i) => i), ...s.perm.map((p) => p + pad)];
@@ -113,7 +133,7 @@ export function permute(data: Float32Array, shape: number[], perm: number[], out
  * 1024 floats put every write of a tile 4 KiB apart, in the same few cache sets (fc6's 1024×12544
  * kernel: ~420 → ~35 ms), and four rows at once read each source row four floats at a time (~3x).
  */
-export function transposeTiles(data: Float32Array, from: number, rows: number, cols: number, inStride: number, out: Float32Array, to: number, outStride: number): void {
+function transposeTiles(data: Float32Array, from: number, rows: number, cols: number, inStride: number, out: Float32Array, to: number, outStride: number): void {
   const T = 64;
   for (let r0 = 0; r0 < rows; r0 += T) {
     const r1 = Math.min(rows, r0 + T);

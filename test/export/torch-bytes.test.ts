@@ -37,13 +37,14 @@ function streamed(name: string, kind: ParamKind, shape: number[], torchShape: nu
 
 test('a dense kernel larger than a band comes out in bands, each read a block at a time, equal to the whole transpose', () => {
   for (const dtype of ['float32', 'float16', 'bfloat16'] as const) {
-    const r = streamed('fc6.kernel', 'dense', [3000, 700], [700, 3000], dtype);
-    assert.equal(r.pieces, 2, `${dtype}: two bands of 350 output rows`);
-    assert.ok(Math.max(...r.reads) <= 1 << 18, `${dtype}: source blocks of at most 1 MB`);
+    // Blocks of 64 KB, bands of 1 MB (the defaults are 1 MB and 16 MB).
+    const r = streamed('fc6.kernel', 'dense', [1500, 350], [350, 1500], dtype, new Scratch(1 << 14, 1 << 18));
+    assert.equal(r.pieces, 3, `${dtype}: three bands of 117 output rows`);
+    assert.ok(Math.max(...r.reads) <= 1 << 14, `${dtype}: source blocks of at most 64 KB`);
     assert.ok(r.bytes.equals(r.want), `${dtype}: same bytes`);
   }
   // A Linear kept as a 1x1 conv in the checkpoint.
-  const conv1x1 = streamed('head.kernel', 'dense', [2500, 900], [900, 2500, 1, 1], 'float32');
+  const conv1x1 = streamed('head.kernel', 'dense', [1250, 450], [450, 1250, 1, 1], 'float32', new Scratch(1 << 14, 1 << 18));
   assert.ok(conv1x1.pieces > 1 && conv1x1.bytes.equals(conv1x1.want));
 });
 

@@ -146,6 +146,14 @@ export class FunctionBody {
     return this.simd(0x0b, 4, ...uleb(offset));
   }
 
+  /**
+   * i8x16.shuffle of the two vectors on the stack, by 32-bit lanes: `lanes[i]` picks lane i of the
+   * result, 0-3 from the first vector, 4-7 from the second.
+   */
+  shuffle32(lanes: [number, number, number, number]): this {
+    return this.simd(0x0d, ...lanes.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3]));
+  }
+
   f32x4Add(): this {
     return this.simd(0xe4);
   }
