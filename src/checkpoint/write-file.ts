@@ -2,8 +2,9 @@
 // whole file was written: a reader never sees half a checkpoint, and an existing file is replaced
 // atomically. Small writes (headers, biases) are gathered in one buffer, large pieces go straight
 // to the file: a few system calls, and no memory beyond the buffer.
-import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { makeDirs } from '../io/make-dirs.js';
 
 /** Appends bytes to the file being written and counts them. */
 export interface FileSink {
@@ -56,7 +57,7 @@ function bufferedSink(fd: number): FileSink & { flush(): void } {
 }
 
 export function writeFileStreamed(path: string, fill: (sink: FileSink) => void): void {
-  mkdirSync(dirname(path), { recursive: true });
+  makeDirs(dirname(path));
   const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${Date.now()}`);
   const fd = openSync(tmp, 'w');
   try {

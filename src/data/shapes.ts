@@ -2,12 +2,13 @@
 // noisy, textured backgrounds, as a COCO dataset (`annotations/instances_{train,val}.json`,
 // images in `train/` and `val/`). Deterministic by seed, so demos and tests need no download.
 
-import { writeFileSync, mkdirSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeDirAtomic } from '../io/atomic.js';
 import { type Rgb, type RgbImage, encodePng, fillEllipse, fillPolygon } from '../io/image.js';
 import type { CocoAnnotation, CocoImage, CocoJson } from './coco.js';
 import { createRng, mixSeed } from './rng.js';
+import { makeDirs } from '../io/make-dirs.js';
 
 export const SHAPE_CATEGORIES = [
   { id: 1, name: 'rectangle', supercategory: 'shape' },
@@ -111,7 +112,7 @@ export function drawShapesImage(size: number, seed: number, maxShapes: number): 
 
 /** Writes one split; returns its number of annotations. */
 async function writeSplit(dir: string, split: 'train' | 'val', n: number, opts: ShapesOptions): Promise<number> {
-  mkdirSync(join(dir, split), { recursive: true });
+  makeDirs(join(dir, split));
   const images: CocoImage[] = [];
   const annotations: CocoAnnotation[] = [];
   for (let i = 0; i < n; i++) {
@@ -125,7 +126,7 @@ async function writeSplit(dir: string, split: 'train' | 'val', n: number, opts: 
     }
   }
   const coco: CocoJson = { images, annotations, categories: SHAPE_CATEGORIES.map((c) => ({ ...c })) };
-  mkdirSync(join(dir, 'annotations'), { recursive: true });
+  makeDirs(join(dir, 'annotations'));
   writeFileSync(join(dir, 'annotations', `instances_${split}.json`), `${JSON.stringify(coco)}\n`);
   return annotations.length;
 }

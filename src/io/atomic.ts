@@ -1,6 +1,7 @@
 // Writes that never leave a half-written result: write beside the target, then rename.
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { makeDirs } from './make-dirs.js';
 
 function tempBeside(target: string): string {
   return join(dirname(target), `.${basename(target)}.tmp-${process.pid}-${Date.now()}`);
@@ -8,7 +9,7 @@ function tempBeside(target: string): string {
 
 /** Writes one file atomically. */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  mkdirSync(dirname(path), { recursive: true });
+  makeDirs(dirname(path));
   const tmp = tempBeside(path);
   try {
     writeFileSync(tmp, data);
@@ -24,7 +25,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
  * succeeds; an existing `dir` is replaced.
  */
 export async function writeDirAtomic(dir: string, fill: (tmpDir: string) => void | Promise<void>): Promise<void> {
-  mkdirSync(dirname(dir), { recursive: true });
+  makeDirs(dirname(dir));
   const tmp = tempBeside(dir);
   mkdirSync(tmp);
   try {

@@ -3,7 +3,7 @@
 // PyTorch on crosses, rings and diamonds by fixtures/gen_demo_checkpoint.py) into TF.js weights,
 // fine-tune it on the new classes on the CPU, evaluate before and after, and draw detections on a
 // few validation images.
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BackendRequest } from '../backend/select.js';
@@ -16,6 +16,7 @@ import { convertCheckpoint } from '../models/convert.js';
 import { readImageFile } from '../models/detectors/run.js';
 import { finetune, type FinetuneResult } from './finetune.js';
 import type { Progress } from './progress.js';
+import { makeDirs } from '../io/make-dirs.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const DEMO_CHECKPOINT = join(ROOT, 'assets/demo-detector.pth');
@@ -106,7 +107,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const losses = epochLosses(join(result.workDir, 'train.log.jsonl'));
 
   const drawDir = join(o.out, 'detections');
-  mkdirSync(drawDir, { recursive: true });
+  makeDirs(drawDir);
   const weights = Object.fromEntries(result.variables);
   const drawn: string[] = [];
   const threshold = o.scoreThreshold ?? 0.5;

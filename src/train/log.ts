@@ -1,9 +1,10 @@
 // The JSON-lines training log in the work dir: one object per line (iterations, evaluations,
 // events), appended so a resumed run continues the same file. The folder is made by the first
 // record, so a run that fails before it starts leaves no empty work dir.
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { appendFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { TrainState } from './checkpoint.js';
+import { makeDirs } from '../io/make-dirs.js';
 
 export type LogRecord = { mode: 'train' | 'val' | 'event' } & Record<string, unknown>;
 
@@ -11,7 +12,7 @@ export class JsonLog {
   constructor(readonly path: string) {}
 
   write(record: LogRecord): void {
-    mkdirSync(dirname(this.path), { recursive: true });
+    makeDirs(dirname(this.path));
     appendFileSync(this.path, `${JSON.stringify({ time: new Date().toISOString(), ...record })}\n`);
   }
 }

@@ -10,7 +10,7 @@ import { parseCocoJson } from '../../src/data/coco.js';
 const ROOT = join(import.meta.dirname, '..', '..');
 
 function torchport(...args: string[]) {
-  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'torchport.js'), ...args], { encoding: 'utf8', cwd: ROOT });
+  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'torchport.js'), ...args], { encoding: 'utf8', cwd: ROOT, timeout: 60_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -48,6 +48,11 @@ test('bad arguments: exit 2, one line, nothing written', () => {
     const k = torchport('make-dataset', 'circles', '--out', out);
     assert.equal(k.code, 2);
     assert.equal(k.stderr, 'torchport: <kind> must be one of shapes, got "circles"\nusage: torchport make-dataset <kind> --out <out> [options]; see torchport make-dataset --help\n');
+    if (existsSync('/proc/self')) {
+      // A folder that cannot be made: refused at once (it used to hang).
+      const p = torchport('make-dataset', 'shapes', '--out', '/proc/torchport-no-such/shapes', '--train', '1', '--val', '1');
+      assert.deepEqual([p.code, p.stderr], [2, 'torchport: /proc/torchport-no-such: no such file or folder\n']);
+    }
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }

@@ -41,7 +41,7 @@ const command: CommandModule<object, DetectArgs> = {
     await selectBackend(argv.backend);
     const { loadDetectorDir } = await import('../../models/detectors/load.js');
     const { detectImage, readImageFile } = await import('../../models/detectors/run.js');
-    const { dirname, join } = await import('node:path');
+    const { join } = await import('node:path');
     const detector = loadDetectorDir(argv.model);
     if (detector.initialised.length > 0) {
       process.stderr.write(
@@ -66,9 +66,7 @@ const command: CommandModule<object, DetectArgs> = {
       if (argv.out) {
         const { drawDetections } = await import('../../io/draw.js');
         const { writeFileAtomic } = await import('../../io/atomic.js');
-        const { mkdirSync } = await import('node:fs');
         const file = join(argv.out, `${name.replace(/\.[^./]+$/, '')}.png`);
-        mkdirSync(dirname(file), { recursive: true });
         const png = await drawDetections(image, detections.map((d) => ({ box: d.box, label: d.label, score: d.score, colorIndex: d.labelId })));
         writeFileAtomic(file, png);
       }
