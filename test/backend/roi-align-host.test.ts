@@ -9,16 +9,19 @@ import { roiAlignTensors } from '../../src/models/faster-rcnn/roi-align.js';
 import { roiAlignHost } from '../../src/models/faster-rcnn/roi-align-host.js';
 import { randomValues, relativeError, rng } from './helpers.js';
 import { selectBackend } from '../../src/backend/select.js';
+import { simdCallsTo } from '../../src/backend/simd/relaxed-simd.js';
 
-test('roiAlignHost equals the tensor-op RoIAlign, values and gradients, over two images and two levels', async () => {
+// 5 channels: the JavaScript sums; 32 (two steps of 16): the SIMD kernel on the wasm heap (asserted below).
+for (const c of [5, 32]) test(`roiAlignHost equals the tensor-op RoIAlign, values and gradients, over two images and two levels (${c} channels)`, async () => {
   await selectBackend('wasm');
+  const kernelCalls = simdCallsTo('scaledRowSums');
   const rand = rng(41);
-  const fine = tf.tensor4d(randomValues(rand, 2 * 12 * 10 * 5), [2, 12, 10, 5]);
-  const coarse = tf.tensor4d(randomValues(rand, 2 * 6 * 5 * 5), [2, 6, 5, 5]);
+  const fine = tf.tensor4d(randomValues(rand, 2 * 12 * 10 * c), [2, 12, 10, c]);
+  const coarse = tf.tensor4d(randomValues(rand, 2 * 6 * 5 * c), [2, 6, 5, c]);
   const scales = [0.25, 0.125];
   // [image, level, x1, y1, x2, y2] in output order
   const rois = [[0, 1, 1, 2, 37, 45], [0, 0, 4, 4, 12, 11], [1, 0, -6, -4, 9, 30], [1, 1, 18, 10, 50, 47], [0, 0, 30, 40, 44, 60], [1, 0, 5.5, 5.5, 6.5, 6.5]];
-  const dy = tf.tensor4d(randomValues(rand, rois.length * 3 * 3 * 5), [rois.length, 3, 3, 5]);
+  const dy = tf.tensor4d(randomValues(rand, rois.length * 3 * 3 * c), [rois.length, 3, 3, c]);
   for (const opts of [{ outputSize: 3, samplingRatio: 0, aligned: true }, { outputSize: 3, samplingRatio: 2, aligned: false }]) {
     const levels = [0, 1].map((level) => {
       const mine = rois.map((r, i) => [r, i] as const).filter(([r]) => r[1] === level);
@@ -47,4 +50,7 @@ test('roiAlignHost equals the tensor-op RoIAlign, values and gradients, over two
     tf.dispose([pooledHost, pooledRef, ...gHost, ...gRef]);
   }
   tf.dispose([fine, coarse, dy]);
+  // 2 option sets x (pooled + value and gradient of the sum): forward and backward calls
+  if (c === 32) assert.ok(simdCallsTo('scaledRowSums') - kernelCalls >= 6, 'the SIMD kernel ran');
+  else assert.equal(simdCallsTo('scaledRowSums'), kernelCalls, 'the JavaScript sums ran');
 });

@@ -121,6 +121,11 @@ export class FunctionBody {
     return this.op(0x0d, 0x00, 0x0b);
   }
 
+  /** i32.load from the address on the stack plus `offset` bytes. */
+  loadI32(offset = 0): this {
+    return this.op(0x28, 2, ...uleb(offset));
+  }
+
   /** f32.load from the address on the stack plus `offset` bytes. */
   loadF32(offset = 0): this {
     return this.op(0x2a, 2, ...uleb(offset));

@@ -8,8 +8,14 @@
 // into each level's map. Products run in double and round once per accumulation, so values and
 // gradients are within float32 rounding of the tensor path's (and of torchvision's); a sample-by-
 // sample port of torchvision's kernel took twice the time here (4 corner reads per sample, not
-// the (grid + 1)² distinct taps of a bin).
+// the (grid + 1)² distinct taps of a bin). On wasm the sums run in place on the backend's heap, in
+// relaxed-SIMD fused multiply-adds (src/backend/simd/heap-row-sums.ts): one rounding per
+// accumulation too, with the tap weight rounded to float32 first.
 import * as tf from '@tensorflow/tfjs-core';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { simdEnabled } from '../../backend/kernels/simd-product.js';
+import { backendMemory } from '../../backend/kernels/wasm-heap.js';
+import { heapRowSums, ROW_SUM_CHANNEL_MULTIPLE, ROW_SUM_ENTRY_BYTES } from '../../backend/simd/heap-row-sums.js';
 import { roiAlignAxisWeights, type RoIAlignOptions } from './roi-align.js';
 
 /** The RoIs pooled from one level: image index, box, and the output row of each. */
@@ -74,6 +80,62 @@ function forEachTap(plan: LevelPlan, shape: number[], p: number, visit: (out: nu
   }
 }
 
+/** Walks taps: `visit(d, s, k)` for dst row d += k · src row s (float offsets of each row's first channel). */
+type TapWalk = (visit: (d: number, s: number, k: number) => void) => void;
+
+/** One accumulation: every tap `walk` visits, from `src` into `dst` (both [.., C] float32 tensors). */
+interface RowSumJob {
+  dst: tf.Tensor;
+  src: tf.Tensor;
+  walk: TapWalk;
+}
+
+/** List entries per kernel call (768 KB of list). */
+const ENTRIES = 1 << 16;
+
+/**
+ * Runs the jobs into their `dst` tensors in place on the wasm heap, or returns false where the SIMD
+ * kernel cannot run them (another backend, SIMD off, channels not a multiple of 16).
+ */
+function heapRowSumJobs(jobs: RowSumJob[], c: number): boolean {
+  if (tf.getBackend() !== 'wasm' || !simdEnabled() || c % ROW_SUM_CHANNEL_MULTIPLE !== 0) return false;
+  const backend = tf.backend() as BackendWasm;
+  const memory = backendMemory(backend);
+  const kernel = memory && heapRowSums(memory);
+  if (!memory || !kernel) return false;
+  const scratch = tf.zeros([(ENTRIES * ROW_SUM_ENTRY_BYTES) / 4], 'int32');
+  // Addresses and views after the last allocation (one may grow the memory).
+  const address = (t: tf.Tensor) => backend.typedArrayFromHeap(t).byteOffset;
+  const list = address(scratch);
+  const ints = new Int32Array(memory.buffer, list, scratch.size);
+  const floats = new Float32Array(memory.buffer, list, scratch.size);
+  let n = 0;
+  for (const job of jobs) {
+    const dst = address(job.dst);
+    const src = address(job.src);
+    job.walk((d, s, k) => {
+      const e = 3 * n;
+      ints[e] = dst + 4 * d;
+      ints[e + 1] = src + 4 * s;
+      floats[e + 2] = k;
+      if (++n === ENTRIES) {
+        kernel.run(list, n, c);
+        n = 0;
+      }
+    });
+  }
+  if (n > 0) kernel.run(list, n, c);
+  scratch.dispose();
+  return true;
+}
+
+/** The same in JavaScript on host copies: products in double, one rounding per accumulation. */
+function hostRowSums(dst: Float32Array, src: Float32Array, c: number, walk: TapWalk): void {
+  walk((d, s, k) => {
+    for (let ch = 0; ch < c; ch++) dst[d + ch] += k * src[s + ch];
+  });
+}
+
 /**
  * `[numRois, P, P, C]`: RoI `rois[l].outputRows[i]` pooled from `features[l]`, differentiable
  * with respect to every level.
@@ -93,25 +155,27 @@ export function roiAlignHost(features: tf.Tensor4D[], rois: LevelRoIs[], numRois
   });
   const op = tf.customGrad((...args) => {
     const maps = args.slice(0, features.length) as tf.Tensor4D[];
-    const out = new Float32Array(numRois * p * p * c);
-    for (const plan of plans) {
-      const data = maps[plan.level].dataSync() as Float32Array;
-      forEachTap(plan, maps[plan.level].shape, p, (o, m, k) => {
-        for (let ch = 0; ch < c; ch++) out[o + ch] += k * data[m + ch];
-      });
+    const shape: [number, number, number, number] = [numRois, p, p, c];
+    // forward: pooled row o += k · map row m; backward: map gradient row m += k · dy row o
+    const forward = (plan: LevelPlan): TapWalk => (visit) => forEachTap(plan, maps[plan.level].shape, p, visit);
+    const backward = (plan: LevelPlan): TapWalk => (visit) => forEachTap(plan, maps[plan.level].shape, p, (o, m, k) => visit(m, o, k));
+    let value: tf.Tensor4D = tf.zeros(shape);
+    if (!heapRowSumJobs(plans.map((plan) => ({ dst: value, src: maps[plan.level], walk: forward(plan) })), c)) {
+      value.dispose();
+      const out = new Float32Array(numRois * p * p * c);
+      for (const plan of plans) hostRowSums(out, maps[plan.level].dataSync() as Float32Array, c, forward(plan));
+      value = tf.tensor4d(out, shape);
     }
     return {
-      value: tf.tensor4d(out, [numRois, p, p, c]),
+      value,
       gradFunc: (dy: tf.Tensor) => {
+        const grads = maps.map((map) => tf.zeros(map.shape) as tf.Tensor4D);
+        if (heapRowSumJobs(plans.map((plan) => ({ dst: grads[plan.level], src: dy, walk: backward(plan) })), c)) return grads;
+        tf.dispose(grads);
         const g = dy.dataSync() as Float32Array;
         return maps.map((map, l) => {
           const grad = new Float32Array(map.size);
-          for (const plan of plans) {
-            if (plan.level !== l) continue;
-            forEachTap(plan, map.shape, p, (o, m, k) => {
-              for (let ch = 0; ch < c; ch++) grad[m + ch] += k * g[o + ch];
-            });
-          }
+          for (const plan of plans) if (plan.level === l) hostRowSums(grad, g, c, backward(plan));
           return tf.tensor4d(grad, map.shape);
         });
       },
