@@ -38,44 +38,86 @@ export const SHARD_BYTES = 4 * 1024 * 1024;
 
 const numel = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
+/** Shard files of `total` bytes in `dir`, filled in order and cut every `shardBytes`. */
+class ShardFiles {
+  readonly paths: string[];
+  private shard = 0;
+  private fd: number;
+  private room: number;
+
+  constructor(private readonly dir: string, total: number, private readonly shardBytes: number) {
+    const count = Math.max(1, Math.ceil(total / shardBytes));
+    this.paths = Array.from({ length: count }, (_, i) => `group1-shard${i + 1}of${count}.bin`);
+    this.fd = openSync(join(dir, this.paths[0]), 'w');
+    this.room = shardBytes;
+  }
+
+  /** Appends one weight's values (no staging copy). */
+  append(name: string, shape: number[], data: Float32Array): void {
+    if (data.length !== numel(shape)) throw new Error(`internal: '${name}' has ${data.length} values for shape [${shape.join(', ')}]`);
+    let bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    while (bytes.length > 0) {
+      if (this.room === 0) {
+        closeSync(this.fd);
+        this.fd = openSync(join(this.dir, this.paths[++this.shard]), 'w');
+        this.room = this.shardBytes;
+      }
+      const n = Math.min(bytes.length, this.room);
+      writeSync(this.fd, bytes, 0, n);
+      this.room -= n;
+      bytes = bytes.subarray(n);
+    }
+  }
+
+  close(): void {
+    closeSync(this.fd);
+  }
+
+  /** Writes model.json listing the weights (in the order appended) over these shards. */
+  modelJson(weights: Array<{ name: string; shape: number[] }>, meta: Omit<ModelJson, 'weightsManifest' | 'modelTopology'>): ModelJson {
+    const json: ModelJson = {
+      ...meta,
+      modelTopology: null,
+      weightsManifest: [{ paths: this.paths, weights: weights.map((w) => ({ name: w.name, shape: w.shape, dtype: 'float32' })) }],
+    };
+    writeFileSync(join(this.dir, 'model.json'), `${JSON.stringify(json, null, 1)}\n`);
+    return json;
+  }
+}
+
 /**
  * Writes `model.json` and its shards into `dir` (an existing, empty folder; use writeDirAtomic
  * around it). Returns the model JSON written.
  */
 export function writeTfjsWeights(dir: string, weights: WeightArray[], meta: Omit<ModelJson, 'weightsManifest' | 'modelTopology'>, shardBytes = SHARD_BYTES): ModelJson {
-  const total = weights.reduce((a, w) => a + w.data.byteLength, 0);
-  const shardCount = Math.max(1, Math.ceil(total / shardBytes));
-  const paths = Array.from({ length: shardCount }, (_, i) => `group1-shard${i + 1}of${shardCount}.bin`);
-  // Stream the tensors' bytes into the shard files (no staging copy), cutting at shardBytes.
-  let shard = 0;
-  let fd = openSync(join(dir, paths[0]), 'w');
-  let room = shardBytes;
+  const files = new ShardFiles(dir, weights.reduce((a, w) => a + w.data.byteLength, 0), shardBytes);
   try {
-    for (const w of weights) {
-      if (w.data.length !== numel(w.shape)) throw new Error(`internal: '${w.name}' has ${w.data.length} values for shape [${w.shape.join(', ')}]`);
-      let bytes = new Uint8Array(w.data.buffer, w.data.byteOffset, w.data.byteLength);
-      while (bytes.length > 0) {
-        if (room === 0) {
-          closeSync(fd);
-          fd = openSync(join(dir, paths[++shard]), 'w');
-          room = shardBytes;
-        }
-        const n = Math.min(bytes.length, room);
-        writeSync(fd, bytes, 0, n);
-        room -= n;
-        bytes = bytes.subarray(n);
-      }
-    }
+    for (const w of weights) files.append(w.name, w.shape, w.data);
   } finally {
-    closeSync(fd);
+    files.close();
   }
-  const json: ModelJson = {
-    ...meta,
-    modelTopology: null,
-    weightsManifest: [{ paths, weights: weights.map((w) => ({ name: w.name, shape: w.shape, dtype: 'float32' })) }],
-  };
-  writeFileSync(join(dir, 'model.json'), `${JSON.stringify(json, null, 1)}\n`);
-  return json;
+  return files.modelJson(weights, meta);
+}
+
+/** A weight whose values are made when the writer reaches it. */
+export interface WeightSource {
+  name: string;
+  shape: number[];
+  values(): Float32Array | Promise<Float32Array>;
+}
+
+/**
+ * writeTfjsWeights asking each weight for its values only when its turn comes, so memory holds
+ * one weight at a time (a training checkpoint reads its tensors back from the backend this way).
+ */
+export async function writeTfjsWeightSources(dir: string, weights: WeightSource[], meta: Omit<ModelJson, 'weightsManifest' | 'modelTopology'>, shardBytes = SHARD_BYTES): Promise<ModelJson> {
+  const files = new ShardFiles(dir, 4 * weights.reduce((a, w) => a + numel(w.shape), 0), shardBytes);
+  try {
+    for (const w of weights) files.append(w.name, w.shape, await w.values());
+  } finally {
+    files.close();
+  }
+  return files.modelJson(weights, meta);
 }
 
 function fail(message: string, file: string): never {

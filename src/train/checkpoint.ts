@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { writeDirAtomic } from '../io/atomic.js';
-import { readTfjsWeights, writeTfjsWeights, type ModelJson, type WeightArray } from '../io/tfjs-weights.js';
+import { readTfjsWeights, writeTfjsWeightSources, type ModelJson, type WeightArray, type WeightSource } from '../io/tfjs-weights.js';
 import { InputError } from '../errors.js';
 import type { Sgd } from './sgd.js';
 
@@ -48,18 +48,30 @@ export async function readHostState(variables: Map<string, tf.Variable>, optimiz
   return { model: await toArrays(variables), buffers: await toArrays(byCanonicalName(variables, optimizer.state())) };
 }
 
+/** Tensors read back from the backend one at a time, as the writer reaches each. */
+const fromBackend = (tensors: Map<string, tf.Tensor>): WeightSource[] =>
+  [...tensors].map(([name, t]) => ({ name, shape: t.shape, values: async () => (await t.data()) as Float32Array }));
+
+/** Values already on the host. */
+const fromHost = (arrays: WeightArray[]): WeightSource[] => arrays.map((w) => ({ name: w.name, shape: w.shape, values: () => w.data }));
+
+async function writeCheckpoint(dir: string, model: WeightSource[], buffers: WeightSource[], state: TrainState, meta: CheckpointMeta): Promise<void> {
+  await writeDirAtomic(dir, async (tmp) => {
+    await writeTfjsWeightSources(tmp, model, meta);
+    mkdirSync(join(tmp, 'optimizer'));
+    await writeTfjsWeightSources(join(tmp, 'optimizer'), buffers, OPTIMIZER_META);
+    writeFileSync(join(tmp, 'state.json'), `${JSON.stringify(state, null, 1)}\n`);
+  });
+}
+
+/** Saves the model's variables and the optimiser's buffers, holding one tensor's values on the host at a time. */
 export async function saveCheckpoint(dir: string, variables: Map<string, tf.Variable>, optimizer: Sgd, state: TrainState, meta: CheckpointMeta): Promise<void> {
-  await saveHostCheckpoint(dir, await readHostState(variables, optimizer), state, meta);
+  await writeCheckpoint(dir, fromBackend(variables), fromBackend(byCanonicalName(variables, optimizer.state())), state, meta);
 }
 
 /** A checkpoint from values already on the host (what a lost GPU device leaves to save). */
 export async function saveHostCheckpoint(dir: string, { model, buffers }: HostState, state: TrainState, meta: CheckpointMeta): Promise<void> {
-  await writeDirAtomic(dir, (tmp) => {
-    writeTfjsWeights(tmp, model, meta);
-    mkdirSync(join(tmp, 'optimizer'));
-    writeTfjsWeights(join(tmp, 'optimizer'), buffers, OPTIMIZER_META);
-    writeFileSync(join(tmp, 'state.json'), `${JSON.stringify(state, null, 1)}\n`);
-  });
+  await writeCheckpoint(dir, fromHost(model), fromHost(buffers), state, meta);
 }
 
 /**

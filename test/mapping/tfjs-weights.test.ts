@@ -7,7 +7,7 @@ import { after, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { InputError } from '../../src/errors.js';
-import { readTfjsWeights, writeTfjsWeights } from '../../src/io/tfjs-weights.js';
+import { readTfjsWeights, writeTfjsWeights, writeTfjsWeightSources } from '../../src/io/tfjs-weights.js';
 
 const root = mkdtempSync(join(tmpdir(), 'torchport-tfjsw-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -24,6 +24,25 @@ function dirWith(shardBytes: number): string {
   writeTfjsWeights(dir, weights, meta, shardBytes);
   return dir;
 }
+
+test('weight sources are asked for their values one at a time, after the weights before them are on disk', async () => {
+  const dir = mkdtempSync(join(root, 's-'));
+  const asked: string[] = [];
+  const onDisk = () => readdirSync(dir).filter((f) => f.endsWith('.bin')).reduce((n, f) => n + statSync(join(dir, f)).size, 0);
+  const sources = weights.map((w, i) => ({
+    name: w.name,
+    shape: w.shape,
+    values: async () => {
+      asked.push(w.name);
+      assert.equal(onDisk(), weights.slice(0, i).reduce((n, x) => n + x.data.byteLength, 0), `before '${w.name}': the earlier weights written`);
+      return w.data;
+    },
+  }));
+  const json = await writeTfjsWeightSources(dir, sources, meta, 40);
+  assert.deepEqual(asked, ['a', 'b', 'c']);
+  assert.deepEqual(json.weightsManifest, JSON.parse(readFileSync(join(dirWith(40), 'model.json'), 'utf8')).weightsManifest);
+  assert.deepEqual(readTfjsWeights(dir).weights, weights);
+});
 
 test('shards are cut at the byte limit, across tensors, and read back exactly', () => {
   const dir = dirWith(40); // 120 bytes in all
